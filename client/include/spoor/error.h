@@ -43,7 +43,7 @@ struct spoor_error {
     int attempts;          /* how many times the request was sent */
     char s3_code[64];      /* "NoSuchKey", "SignatureDoesNotMatch", ... or "" */
     char request_id[128];  /* x-amz-request-id of the failing answer, or "" */
-    char endpoint[256];    /* endpoint name and URL that served the request */
+    char endpoint[400];    /* endpoint name and URL that served the request */
     char message[768];     /* one human sentence: what failed, where, what to do */
 };
 
