@@ -8,6 +8,7 @@
  */
 #include "s3_int.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -37,10 +38,24 @@ void spoor_s3_result_cleanup(struct spoor_s3_result *res)
     res->object_size = -1;
 }
 
+/* Metadata names compare case-insensitively with '_' equal to '-': Ceph RGW hands back
+ * x-amz-meta-min_sequence_id as x-amz-meta-min-sequence-id. */
+static bool meta_name_eq(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        char x = *a == '_' ? '-' : (char)tolower((unsigned char)*a);
+        char y = *b == '_' ? '-' : (char)tolower((unsigned char)*b);
+        if (x != y)
+            return false;
+        if (!x)
+            return true;
+    }
+}
+
 const char *spoor_s3_result_meta(const struct spoor_s3_result *res, const char *name)
 {
     for (size_t i = 0; i < res->nmeta; i++)
-        if (strcasecmp(res->meta[i].name, name) == 0)
+        if (meta_name_eq(res->meta[i].name, name))
             return res->meta[i].value;
     return NULL;
 }

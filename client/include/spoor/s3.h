@@ -274,7 +274,9 @@ struct spoor_s3_result {
 /* Frees everything the result owns and zeroes it. A callback may take a field by copying the
  * pointer and setting it to NULL; the rest is freed after the callback returns. */
 SPOOR_API void spoor_s3_result_cleanup(struct spoor_s3_result *res);
-/* Value of user metadata name (without x-amz-meta-), or NULL. Borrowed from res. */
+/* Value of user metadata name (without x-amz-meta-), or NULL. Borrowed from res. Names match
+ * case-insensitively and with '_' equal to '-', because some services (Ceph RGW) turn the
+ * underscores of metadata names into dashes. */
 SPOOR_API const char *spoor_s3_result_meta(const struct spoor_s3_result *res, const char *name);
 
 /* status is 0 or a negative code; err (never NULL) says more when status is not 0. res is
