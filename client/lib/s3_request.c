@@ -227,10 +227,11 @@ static int hash_file_range(int fd, int64_t off, int64_t len, char hex[65])
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-    static __thread unsigned char chunk[256 * 1024];
+    enum { CHUNK = 256 * 1024 };
+    unsigned char *chunk = xmalloc(CHUNK);
     int rc = 0;
     while (len > 0) {
-        size_t want = len < (int64_t)sizeof chunk ? (size_t)len : sizeof chunk;
+        size_t want = len < CHUNK ? (size_t)len : CHUNK;
         ssize_t n = pread(fd, chunk, want, off);
         if (n < 0 && errno == EINTR)
             continue;
@@ -242,6 +243,7 @@ static int hash_file_range(int fd, int64_t off, int64_t len, char hex[65])
         off += n;
         len -= n;
     }
+    free(chunk);
     unsigned char md[32];
     EVP_DigestFinal_ex(ctx, md, NULL);
     EVP_MD_CTX_free(ctx);
