@@ -17,6 +17,7 @@
 #include "s3_int.h"
 
 #include <errno.h>
+#include <libxml/parser.h>
 #include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -145,6 +146,7 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    xmlInitParser(); /* once, before any thread parses */
 }
 
 struct spoor_s3_engine *spoor_s3_engine_new(uv_loop_t *loop,

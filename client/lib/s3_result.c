@@ -258,13 +258,34 @@ static int parse_etag_answer(struct s3_req *r)
     return 0;
 }
 
+static void replace_str(char **field, const char *v)
+{
+    free(*field);
+    *field = xstrdup_or_null(v);
+}
+
+/* The echoed request fields are what we sent, not what the service says: RGW echoes them
+ * unencoded even under encoding-type=url, so decoding its echo can change them. */
+static int parse_list_answer(struct s3_req *r)
+{
+    struct spoor_s3_list *l = &r->res.list;
+    int rc = s3_xml_parse_list(r->resp.data ? r->resp.data : "", r->resp.len, l, &r->err);
+    if (rc)
+        return rc;
+    replace_str(&l->prefix, r->op.prefix);
+    replace_str(&l->delimiter, r->op.delimiter);
+    replace_str(&l->start_after, r->op.start_after);
+    replace_str(&l->continuation_token, r->op.continuation_token);
+    return 0;
+}
+
 int s3_result_parse_ok(struct s3_req *r)
 {
     struct spoor_s3_result *res = &r->res;
     const char *body = r->resp.data ? r->resp.data : "";
     switch (r->op.kind) {
     case SPOOR_S3_LIST_OBJECTS:
-        return s3_xml_parse_list(body, r->resp.len, &res->list, &r->err);
+        return parse_list_answer(r);
     case SPOOR_S3_CREATE_MULTIPART:
         return s3_xml_parse_initiate(body, r->resp.len, &res->upload_id, &r->err);
     case SPOOR_S3_COMPLETE_MULTIPART:

@@ -20,7 +20,11 @@
  * encoding-type=url: AWS writes a space as '+' (and '+' as %2B), RGW writes it as %20 (and '+'
  * as %2B), so '+' is decoded as a space. This is what botocore does (decode_list_object_v2 in
  * botocore/handlers.py calls unquote_str, which is urllib's unquote_plus) and what aws-amplify's
- * urlDecode does. Continuation tokens are opaque and never decoded: AWS's are base64 with '+'.
+ * urlDecode does. Continuation tokens are opaque and never decoded: AWS's are base64 with '+',
+ * RGW's are the plain last key. RGW 16.2 also sends the echoes of the request (Prefix, Delimiter,
+ * StartAfter) unencoded under encoding-type=url, while AWS encodes them: an echo that does not
+ * decode is kept as sent, and one holding '+' from RGW comes back with a space (as in botocore).
+ * Keys and common prefixes are encoded by both and must decode.
  */
 #include "s3_xml.h"
 
@@ -96,8 +100,12 @@ static int doc_read(const char *body, size_t len, const char *const *roots, xmlD
     xmlFreeParserCtxt(ctxt);
     int rc = 0;
     xmlNode *root = xmlDocGetRootElement(doc);
-    if (doc->intSubset || doc->extSubset || !root) {
-        rc = spoor_error_set(err, SPOOR_E_PARSE, "S3 answer has a DOCTYPE or no root element");
+    if (doc->intSubset || doc->extSubset) {
+        rc = spoor_error_set(err, SPOOR_E_PARSE, "S3 answer has a DOCTYPE, which S3 never sends");
+        goto fail;
+    }
+    if (!root) {
+        rc = spoor_error_set(err, SPOOR_E_PARSE, "S3 answer has no root element");
         goto fail;
     }
     for (size_t i = 0; roots[i]; i++) {
@@ -143,9 +151,9 @@ static int text_dup(const xmlNode *n, bool url, char **out, struct spoor_error *
         goto fail;
     if (url && uri_decode(&dec, raw.data, raw.len, true) != 0) {
         char s[48];
-        rc = spoor_error_set(err, SPOOR_E_PARSE,
-                             "S3 answer: <%s> is not valid url-encoding: \"%s\"", elem_name(n),
-                             snippet(raw.data, s));
+        rc =
+            spoor_error_set(err, SPOOR_E_PARSE, "S3 answer: <%s> is not valid url-encoding: \"%s\"",
+                            elem_name(n), snippet(raw.data, s));
         goto fail;
     }
     free(*out);
@@ -173,8 +181,8 @@ static int number_read(const xmlNode *n, int64_t max, int64_t *v, struct spoor_e
     if (!end || *end != '\0' || errno == ERANGE || x > max) {
         char sn[48];
         rc = spoor_error_set(err, SPOOR_E_PARSE,
-                             "S3 answer: <%s> is not a number from 0 to %lld: \"%s\"",
-                             elem_name(n), (long long)max, snippet(s, sn));
+                             "S3 answer: <%s> is not a number from 0 to %lld: \"%s\"", elem_name(n),
+                             (long long)max, snippet(s, sn));
         goto fail;
     }
     *v = x;
@@ -231,9 +239,12 @@ static int error_read(const xmlNode *root, struct s3_xml_error *out, struct spoo
         size_t offset;
         size_t size;
     } fields[] = {
-        ERROR_FIELD("Code", code),           ERROR_FIELD("Message", message),
-        ERROR_FIELD("RequestId", request_id), ERROR_FIELD("Resource", resource),
-        ERROR_FIELD("BucketName", bucket_name), ERROR_FIELD("Key", key),
+        ERROR_FIELD("Code", code),
+        ERROR_FIELD("Message", message),
+        ERROR_FIELD("RequestId", request_id),
+        ERROR_FIELD("Resource", resource),
+        ERROR_FIELD("BucketName", bucket_name),
+        ERROR_FIELD("Key", key),
     };
     memset(out, 0, sizeof *out);
     for (const xmlNode *c = root->children; c; c = c->next) {
@@ -326,6 +337,14 @@ static int list_prefix_read(const xmlNode *n, bool url, char **out, struct spoor
     return rc;
 }
 
+/* An echo of the request: decoded when it decodes, else kept as sent (see the file comment). */
+static int echo_dup(const xmlNode *n, bool url, char **out, struct spoor_error *err)
+{
+    if (url && text_dup(n, true, out, NULL) == 0)
+        return 0;
+    return text_dup(n, false, out, err);
+}
+
 /* Reads one child of <ListBucketResult>; unknown ones are skipped. */
 static int list_field_read(const xmlNode *c, bool url, struct spoor_s3_list *l,
                            struct spoor_error *err)
@@ -341,11 +360,11 @@ static int list_field_read(const xmlNode *c, bool url, struct spoor_s3_list *l,
     if (is_elem(c, "Name"))
         return text_dup(c, false, &l->name, err);
     if (is_elem(c, "Prefix"))
-        return text_dup(c, url, &l->prefix, err);
+        return echo_dup(c, url, &l->prefix, err);
     if (is_elem(c, "Delimiter"))
-        return text_dup(c, url, &l->delimiter, err);
+        return echo_dup(c, url, &l->delimiter, err);
     if (is_elem(c, "StartAfter"))
-        return text_dup(c, url, &l->start_after, err);
+        return echo_dup(c, url, &l->start_after, err);
     if (is_elem(c, "ContinuationToken"))
         return text_dup(c, false, &l->continuation_token, err);
     if (is_elem(c, "NextContinuationToken"))
@@ -444,8 +463,8 @@ static int error_report(const xmlNode *root, struct s3_xml_error *s3err, struct 
     return SPOOR_E_S3;
 }
 
-int s3_xml_parse_etag_result(const char *body, size_t len, char **etag,
-                             struct s3_xml_error *s3err, struct spoor_error *err)
+int s3_xml_parse_etag_result(const char *body, size_t len, char **etag, struct s3_xml_error *s3err,
+                             struct spoor_error *err)
 {
     static const char *const roots[] = {"CompleteMultipartUploadResult", "CopyObjectResult",
                                         "CopyPartResult", "Error", NULL};
@@ -604,13 +623,26 @@ static int text_escape(struct buf *out, const char *s)
     for (; *s; s++) {
         const char *e = NULL;
         switch (*s) {
-        case '&': e = "&amp;"; break;
-        case '<': e = "&lt;"; break;
-        case '>': e = "&gt;"; break;
-        case '"': e = "&quot;"; break;
-        case '\'': e = "&apos;"; break;
-        case '\r': e = "&#13;"; break;
-        default: break;
+        case '&':
+            e = "&amp;";
+            break;
+        case '<':
+            e = "&lt;";
+            break;
+        case '>':
+            e = "&gt;";
+            break;
+        case '"':
+            e = "&quot;";
+            break;
+        case '\'':
+            e = "&apos;";
+            break;
+        case '\r':
+            e = "&#13;";
+            break;
+        default:
+            break;
         }
         int rc = e ? buf_append_str(out, e) : buf_append_byte(out, *s);
         if (rc)
@@ -657,8 +689,8 @@ int s3_xml_build_complete(struct buf *out, const struct spoor_s3_part *parts, si
     if (nparts == 0 || nparts > MAX_PART_NUMBER)
         return SPOOR_E_INVALID;
     for (size_t i = 0; i < nparts; i++)
-        if (parts[i].part_number < 1 || parts[i].part_number > MAX_PART_NUMBER ||
-            !parts[i].etag || !xml_text_ok(parts[i].etag))
+        if (parts[i].part_number < 1 || parts[i].part_number > MAX_PART_NUMBER || !parts[i].etag ||
+            !xml_text_ok(parts[i].etag))
             return SPOOR_E_INVALID;
     size_t start = out->len;
     int rc = buf_append_str(out, "<CompleteMultipartUpload xmlns=\"" S3_NS "\">");
