@@ -280,6 +280,13 @@ struct spoor_s3_client *spoor_s3_client_new(struct spoor_s3_engine *e,
 
 void spoor_s3_client_free(struct spoor_s3_client *c)
 {
+    if (!c)
+        return;
+    if (c->live_requests > 0) {
+        fprintf(stderr, "spoor: spoor_s3_client_free with %d requests in flight; close the "
+                        "engine first (it cancels them)\n", c->live_requests);
+        abort();
+    }
     free(c);
 }
 
@@ -438,21 +445,27 @@ static void setup_method(struct s3_req *r, CURL *h)
     }
 }
 
+/* A GET into a file writes a temporary file of its own beside the destination (unique per
+ * request, so two downloads to one path cannot mix), emptied for each attempt and renamed
+ * over the destination only when the whole answer arrived. */
 static int open_sink(struct s3_req *r)
 {
     if (r->op.kind != SPOOR_S3_GET_OBJECT || !r->op.sink.path)
         return 0;
-    if (!r->sink_tmp) {
-        size_t n = strlen(r->op.sink.path) + 32;
-        r->sink_tmp = arena_alloc(&r->arena, n);
-        snprintf(r->sink_tmp, n, "%s.spoor-tmp-%ld", r->op.sink.path, (long)getpid());
-    }
-    if (r->sink_fd >= 0)
-        close(r->sink_fd);
-    r->sink_fd = open(r->sink_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (r->sink_fd < 0)
-        return spoor_error_set(&r->err, -errno, "cannot write %s: %s", r->sink_tmp,
+    if (r->sink_fd >= 0) {
+        if (ftruncate(r->sink_fd, 0) == 0 && lseek(r->sink_fd, 0, SEEK_SET) == 0)
+            return 0;
+        return spoor_error_set(&r->err, -errno, "cannot rewrite %s: %s", r->sink_tmp,
                                strerror(errno));
+    }
+    size_t n = strlen(r->op.sink.path) + sizeof ".spoor-tmp-XXXXXX";
+    r->sink_tmp = arena_alloc(&r->arena, n);
+    snprintf(r->sink_tmp, n, "%s.spoor-tmp-XXXXXX", r->op.sink.path);
+    r->sink_fd = mkostemp(r->sink_tmp, O_CLOEXEC);
+    if (r->sink_fd < 0)
+        return spoor_error_set(&r->err, -errno, "cannot create a file beside %s: %s",
+                               r->op.sink.path, strerror(errno));
+    fchmod(r->sink_fd, 0644);
     return 0;
 }
 
@@ -700,7 +713,7 @@ static void complete(struct s3_req *r, int status)
         s3_endpoint_label(r->c, r->err.endpoint, sizeof r->err.endpoint);
     }
     r->state = REQ_DONE;
-    r->c->live_requests--;
+    r->c->live_requests--; /* the client outlives its requests (see spoor_s3_client_free) */
     r->cb(status, &r->res, &r->err, r->ud);
     spoor_s3_result_cleanup(&r->res);
     uv_close((uv_handle_t *)&r->backoff, req_freed);

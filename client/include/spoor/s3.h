@@ -54,10 +54,11 @@ struct spoor_s3_engine_opts {
 SPOOR_API struct spoor_s3_engine *spoor_s3_engine_new(uv_loop_t *loop,
                                                       const struct spoor_s3_engine_opts *opts);
 
-/* Cancels what is in flight and closes the engine's handles; the engine is freed once they are
- * closed. On a private loop this completes before it returns; on a caller's loop the caller
- * keeps running the loop and close_cb (may be NULL) says when it is done. Clients of the engine
- * must be freed first. */
+/* Cancels what is in flight (each callback gets SPOOR_E_CANCELED, before this returns) and
+ * closes the engine's handles; the engine is freed once they are closed. On a private loop this
+ * completes before it returns; on a caller's loop the caller keeps running the loop and
+ * close_cb (may be NULL) says when it is done. Clients are freed after this, or before it when
+ * they have no request in flight. */
 SPOOR_API void spoor_s3_engine_close(struct spoor_s3_engine *e, void (*close_cb)(void *ud),
                                      void *ud);
 
@@ -116,7 +117,8 @@ SPOOR_API int spoor_s3_credentials_from_file(struct spoor_s3_credentials *creds,
 SPOOR_API struct spoor_s3_client *spoor_s3_client_new(struct spoor_s3_engine *e,
                                                       const struct spoor_s3_config *cfg,
                                                       struct spoor_error *err);
-/* Frees the client. Its requests must have completed (or the engine closed). */
+/* Frees the client (NULL is a no-op). Its requests must have completed, or been canceled by
+ * spoor_s3_engine_close; freeing a client with requests in flight aborts the program. */
 SPOOR_API void spoor_s3_client_free(struct spoor_s3_client *c);
 SPOOR_API const struct spoor_s3_config *spoor_s3_client_config(const struct spoor_s3_client *c);
 
