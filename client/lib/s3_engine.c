@@ -775,7 +775,7 @@ int spoor_s3_submit(struct spoor_s3_client *c, const struct spoor_s3_op *op, spo
     buf_init(&r->errbody, S3_ERRBODY_MAX);
     buf_init(&r->xml_body, 0);
     spoor_s3_result_cleanup(&r->res);
-    s3_op_copy(r, op);
+    s3_op_copy(&r->arena, &r->op, op);
     rc = s3_request_build(r, err);
     if (rc) {
         if (r->body_fd >= 0)

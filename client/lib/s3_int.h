@@ -23,6 +23,7 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "s3_op.h"
 #include "sigv4.h"
 
 #define S3_ERRBODY_MAX (64u * 1024)
@@ -110,10 +111,6 @@ struct spoor_s3_client {
 /* s3_request.c: fills method, url, host, path, query, headers and the body source of r from
  * r->op; opens and hashes a file body. SPOOR_E_INVALID / -errno with err filled. */
 int s3_request_build(struct s3_req *r, struct spoor_error *err);
-/* Validates op before anything is allocated. */
-int s3_op_validate(const struct spoor_s3_op *op, struct spoor_error *err);
-/* Deep-copies op into r->op using r->arena. */
-void s3_op_copy(struct s3_req *r, const struct spoor_s3_op *op);
 /* "PUT s3://bucket/key" for messages, into out. */
 void s3_req_describe(const struct s3_req *r, char *out, size_t size);
 

@@ -47,10 +47,7 @@ static bool kind_has_key(enum spoor_s3_op_kind k)
 
 static int invalid(struct spoor_error *err, const struct spoor_s3_op *op, const char *what)
 {
-    const char *name = (unsigned)op->kind < sizeof kind_names / sizeof kind_names[0]
-                           ? kind_names[op->kind]
-                           : "unknown operation";
-    return spoor_error_set(err, SPOOR_E_INVALID, "%s: %s", name, what);
+    return spoor_error_set(err, SPOOR_E_INVALID, "%s: %s", s3_op_name(op->kind), what);
 }
 
 int s3_op_validate(const struct spoor_s3_op *op, struct spoor_error *err)
@@ -86,10 +83,8 @@ int s3_op_validate(const struct spoor_s3_op *op, struct spoor_error *err)
     return 0;
 }
 
-void s3_op_copy(struct s3_req *r, const struct spoor_s3_op *op)
+void s3_op_copy(struct arena *a, struct spoor_s3_op *o, const struct spoor_s3_op *op)
 {
-    struct arena *a = &r->arena;
-    struct spoor_s3_op *o = &r->op;
     *o = *op;
     o->bucket = arena_strdup(a, op->bucket);
     o->key = arena_strdup(a, op->key);
@@ -120,6 +115,25 @@ void s3_op_copy(struct s3_req *r, const struct spoor_s3_op *op)
     for (size_t i = 0; i < op->nkeys; i++)
         keys[i] = arena_strdup(a, op->keys[i] ? op->keys[i] : "");
     o->keys = keys;
+}
+
+const char *s3_op_name(enum spoor_s3_op_kind kind)
+{
+    return (unsigned)kind < sizeof kind_names / sizeof kind_names[0] ? kind_names[kind]
+                                                                      : "unknown operation";
+}
+
+bool s3_op_writes(enum spoor_s3_op_kind kind)
+{
+    switch (kind) {
+    case SPOOR_S3_GET_OBJECT:
+    case SPOOR_S3_HEAD_OBJECT:
+    case SPOOR_S3_LIST_OBJECTS:
+    case SPOOR_S3_HEAD_BUCKET:
+        return false;
+    default:
+        return true;
+    }
 }
 
 void s3_req_describe(const struct s3_req *r, char *out, size_t size)

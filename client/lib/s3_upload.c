@@ -287,7 +287,7 @@ int spoor_s3_presign(const struct spoor_s3_client *c, const char *method, const 
     struct spoor_s3_op op = {.kind = SPOOR_S3_HEAD_OBJECT, .bucket = bucket, .key = key};
     int rc = s3_op_validate(&op, err);
     if (!rc) {
-        s3_op_copy(&r, &op);
+        s3_op_copy(&r.arena, &r.op, &op);
         rc = s3_request_build(&r, err);
     }
     if (rc) {

@@ -47,7 +47,7 @@ static int build(struct built *b, const char *url, enum spoor_s3_addressing addr
     int rc = s3_op_validate(op, err);
     if (rc)
         return rc;
-    s3_op_copy(&b->r, op);
+    s3_op_copy(&b->r.arena, &b->r.op, op);
     return s3_request_build(&b->r, err);
 }
 

@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# spoor's one test command (README, CI): dependencies, build, tests, sanitizer build.
+#
+#   tests/run.sh [--no-install] [--unit] [--keep] [-R REGEX]
+#
+#   --no-install  do not check or install Debian packages
+#   --unit        unit tests only: no RGW, and the Ceph packages are not needed
+#   --keep        leave the RGW running afterwards (prints how to use and stop it)
+#   -R REGEX      only tests whose name matches (passed to every ctest run)
+#
+# Phase 1, build/ (RelWithDebInfo, -Werror): tests labelled unit run in parallel; every other
+# test (integration, e2e) runs one at a time against a Ceph RGW on 127.0.0.1 that this script
+# starts in build/rgw (tests/harness/rgw.sh) and always stops on exit, also on failure or ^C.
+# Its address and credentials reach the tests as SPOOR_TEST_S3_* variables. The RGW starts only
+# when such tests are selected.
+# Phase 2, build-asan/ (-DSANITIZE=ON, -Werror): the unit tests again under ASan + UBSan.
+# Both phases always run; the exit status is 1 when anything failed.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+RGW_SH=$ROOT/tests/harness/rgw.sh
+RGW_DIR=$ROOT/build/rgw
+
+BUILD_PACKAGES=(build-essential cmake pkg-config libcurl4-openssl-dev libssl-dev libxml2-dev
+    libjansson-dev libuv1-dev libmicrohttpd-dev libsqlite3-dev libcmocka-dev curl uuid-runtime
+    python3)
+RGW_PACKAGES=(radosgw ceph-mon ceph-osd)
+
+install=1 unit_only=0 keep=0 regex=""
+usage() {
+    sed -n '4,9s/^# \{0,1\}//p' "$0" >&2
+    exit 2
+}
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --no-install) install=0 ;;
+    --unit) unit_only=1 ;;
+    --keep) keep=1 ;;
+    -R) [ $# -ge 2 ] || usage; regex=$2; shift ;;
+    -R*) regex=${1#-R} ;;
+    -h | --help) usage ;;
+    *) echo "run.sh: unknown argument: $1" >&2; usage ;;
+    esac
+    shift
+done
+
+JOBS=$(nproc 2>/dev/null || echo 2)
+SUMMARY=()
+FAILED=0
+RGW_STARTED=0
+T_START=$SECONDS
+
+section() {
+    printf '\n==== %s\n' "$*"
+}
+
+# Adds one line to the summary printed at the end.
+report() {
+    SUMMARY+=("$(printf '%-12s %-7s %s' "$1" "$2" "$3")")
+    [ "$2" = ok ] || FAILED=1
+}
+
+stop_rgw() {
+    [ $RGW_STARTED = 1 ] || return 0
+    RGW_STARTED=0
+    if [ $keep = 1 ]; then
+        section "RGW kept running"
+        echo "use it:  . $(printf '%q' "$RGW_DIR/env")"
+        echo "stop it: tests/harness/rgw.sh stop build/rgw"
+        return 0
+    fi
+    "$RGW_SH" stop "$RGW_DIR" || echo "run.sh: stopping the RGW in $RGW_DIR failed" >&2
+}
+
+trap stop_rgw EXIT
+trap 'echo "run.sh: interrupted" >&2; exit 130' INT
+trap 'echo "run.sh: terminated" >&2; exit 143' TERM
+
+# --- dependencies ------------------------------------------------------------------------------
+
+install_packages() {
+    local wanted=("${BUILD_PACKAGES[@]}") missing=() have p sudo=()
+    [ $unit_only = 1 ] || wanted+=("${RGW_PACKAGES[@]}")
+    if ! command -v dpkg-query >/dev/null; then
+        echo "no dpkg-query: not Debian, so nothing is installed. This needs: ${wanted[*]}"
+        return 0
+    fi
+    # One dpkg-query for all: lines "name status" for the packages dpkg knows.
+    have=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${wanted[@]}" 2>/dev/null |
+        awk '$2 == "installed" { print $1 }')
+    for p in "${wanted[@]}"; do
+        grep -Fxq -- "$p" <<<"$have" || missing+=("$p")
+    done
+    if [ ${#missing[@]} -eq 0 ]; then
+        echo "all ${#wanted[@]} packages present"
+        return 0
+    fi
+    echo "missing: ${missing[*]}"
+    if [ "$(id -u)" != 0 ]; then
+        if ! command -v sudo >/dev/null; then
+            echo "run.sh: not root and no sudo. As root, run:" >&2
+            echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+            echo "or run tests/run.sh --no-install once they are present." >&2
+            return 1
+        fi
+        sudo=(sudo)
+    fi
+    if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q ||
+        ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+            --no-install-recommends "${missing[@]}"; then
+        echo "run.sh: apt-get failed; the packages needed are: ${missing[*]}" >&2
+        return 1
+    fi
+}
+
+# --- build and test helpers --------------------------------------------------------------------
+
+# configure_build DIR CMAKE_ARGS...: configure and build; prints the time taken.
+configure_build() {
+    local dir=$1 t0=$SECONDS
+    shift
+    cmake -S "$ROOT" -B "$ROOT/$dir" "$@" && cmake --build "$ROOT/$dir" -j "$JOBS" || return 1
+    echo "built $dir/ in $((SECONDS - t0)) s"
+}
+
+# count_tests DIR CTEST_SELECT_ARGS...: how many registered tests the selection matches.
+count_tests() {
+    local dir=$1
+    shift
+    ctest --test-dir "$ROOT/$dir" -N "$@" ${regex:+-R "$regex"} 2>/dev/null |
+        sed -n 's/^Total Tests: *\([0-9]*\).*/\1/p'
+}
+
+# run_tests DIR NAME JOBS CTEST_SELECT_ARGS...: runs the selected tests; sets TEST_RESULT and
+# adds their number to TOTAL_TESTS.
+run_tests() {
+    local dir=$1 name=$2 jobs=$3 n t0=$SECONDS
+    shift 3
+    n=$(count_tests "$dir" "$@")
+    TOTAL_TESTS=$((TOTAL_TESTS + ${n:-0}))
+    if [ "${n:-0}" = 0 ]; then
+        echo "no $name tests${regex:+ match -R $regex}"
+        TEST_RESULT="$name: none"
+        return 0
+    fi
+    if ctest --test-dir "$ROOT/$dir" --output-on-failure -j "$jobs" "$@" ${regex:+-R "$regex"}; then
+        TEST_RESULT="$name: $n passed ($((SECONDS - t0)) s)"
+        return 0
+    fi
+    TEST_RESULT="$name: FAILED ($n run)"
+    return 1
+}
+
+start_rgw() {
+    if "$RGW_SH" status "$RGW_DIR" >/dev/null 2>&1; then
+        echo "stopping the RGW an earlier --keep run left in build/rgw"
+        "$RGW_SH" stop "$RGW_DIR" || return 1
+    fi
+    RGW_STARTED=1
+    "$RGW_SH" start "$RGW_DIR" || return 1
+    # shellcheck source=/dev/null
+    . "$RGW_DIR/env"
+}
+
+# --- phases ------------------------------------------------------------------------------------
+
+TOTAL_TESTS=0
+TEST_RESULT=""
+
+phase_main() {
+    local ok=ok details
+    section "phase 1: build/ (RelWithDebInfo, -Werror)"
+    if ! configure_build build -DWERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+        report build/ FAILED "build failed (see above); no tests run"
+        return
+    fi
+
+    section "phase 1: unit tests (build/, -j$JOBS)"
+    run_tests build unit "$JOBS" -L unit || ok=FAILED
+    details=$TEST_RESULT
+
+    if [ $unit_only = 0 ]; then
+        section "phase 1: integration and e2e tests (build/, one at a time, against RGW)"
+        if [ "$(count_tests build -LE unit)" = 0 ]; then
+            echo "no integration or e2e tests${regex:+ match -R $regex}; RGW not started"
+            details+="; integration: none"
+        elif ! start_rgw; then
+            ok=FAILED
+            details+="; integration: RGW did not start, tests not run"
+        else
+            echo "SPOOR_TEST_S3_ENDPOINT=$SPOOR_TEST_S3_ENDPOINT"
+            run_tests build integration 1 -LE unit || ok=FAILED
+            details+="; $TEST_RESULT"
+            stop_rgw
+        fi
+    fi
+    report build/ "$ok" "build ok; $details"
+}
+
+phase_asan() {
+    local ok=ok
+    local -x ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+    local -x UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    section "phase 2: build-asan/ (ASan + UBSan, -Werror)"
+    if ! configure_build build-asan -DSANITIZE=ON -DWERROR=ON; then
+        report build-asan/ FAILED "build failed (see above); no tests run"
+        return
+    fi
+    section "phase 2: unit tests under ASan + UBSan (build-asan/, -j$JOBS)"
+    run_tests build-asan unit "$JOBS" -L unit || ok=FAILED
+    report build-asan/ "$ok" "build ok; $TEST_RESULT"
+}
+
+if [ $install = 1 ]; then
+    section "dependencies"
+    install_packages || { echo "run.sh: FAILED: dependencies missing"; exit 1; }
+fi
+phase_main
+phase_asan
+
+section "summary ($((SECONDS - T_START)) s)"
+printf '%s\n' "${SUMMARY[@]}"
+if [ -n "$regex" ] && [ $TOTAL_TESTS = 0 ] && [ $FAILED = 0 ]; then
+    echo "run.sh: no test matches -R $regex" >&2
+    exit 1
+fi
+[ $FAILED = 0 ] || { echo "run.sh: FAILED"; exit 1; }
+echo "run.sh: all passed"
