@@ -8,8 +8,8 @@
 #   --keep        leave the RGW running afterwards (prints how to use and stop it)
 #   -R REGEX      only tests whose name matches (passed to every ctest run)
 #
-# Phase 1, build/ (RelWithDebInfo, -Werror): tests labelled unit run in parallel; every other
-# test (integration, e2e) runs one at a time against a Ceph RGW on 127.0.0.1 that this script
+# Phase 1, build/ (RelWithDebInfo, -Werror): tests labelled unit run in parallel; all others
+# (integration, e2e, install) run one at a time, with a Ceph RGW on 127.0.0.1 that this script
 # starts in build/rgw (tests/harness/rgw.sh) and always stops on exit, also on failure or ^C.
 # Its address and credentials reach the tests as SPOOR_TEST_S3_* variables. The RGW starts only
 # when such tests are selected.
@@ -61,19 +61,25 @@ report() {
     [ "$2" = ok ] || FAILED=1
 }
 
-stop_rgw() {
+# On exit, also after a failure or ^C: stop the RGW, or with --keep say how to use it.
+on_exit() {
     [ $RGW_STARTED = 1 ] || return 0
-    RGW_STARTED=0
     if [ $keep = 1 ]; then
+        bash "$RGW_SH" status "$RGW_DIR" >/dev/null 2>&1 || return 0
         section "RGW kept running"
         echo "use it:  . $(printf '%q' "$RGW_DIR/env")"
         echo "stop it: tests/harness/rgw.sh stop build/rgw"
         return 0
     fi
-    "$RGW_SH" stop "$RGW_DIR" || echo "run.sh: stopping the RGW in $RGW_DIR failed" >&2
+    stop_rgw
 }
 
-trap stop_rgw EXIT
+stop_rgw() {
+    RGW_STARTED=0
+    bash "$RGW_SH" stop "$RGW_DIR" || echo "run.sh: stopping the RGW in $RGW_DIR failed" >&2
+}
+
+trap on_exit EXIT
 trap 'echo "run.sh: interrupted" >&2; exit 130' INT
 trap 'echo "run.sh: terminated" >&2; exit 143' TERM
 
@@ -153,12 +159,12 @@ run_tests() {
 }
 
 start_rgw() {
-    if "$RGW_SH" status "$RGW_DIR" >/dev/null 2>&1; then
+    if bash "$RGW_SH" status "$RGW_DIR" >/dev/null 2>&1; then
         echo "stopping the RGW an earlier --keep run left in build/rgw"
-        "$RGW_SH" stop "$RGW_DIR" || return 1
+        bash "$RGW_SH" stop "$RGW_DIR" || return 1
     fi
     RGW_STARTED=1
-    "$RGW_SH" start "$RGW_DIR" || return 1
+    bash "$RGW_SH" start "$RGW_DIR" || return 1
     # shellcheck source=/dev/null
     . "$RGW_DIR/env"
 }
@@ -169,7 +175,7 @@ TOTAL_TESTS=0
 TEST_RESULT=""
 
 phase_main() {
-    local ok=ok details
+    local ok=ok details n
     section "phase 1: build/ (RelWithDebInfo, -Werror)"
     if ! configure_build build -DWERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
         report build/ FAILED "build failed (see above); no tests run"
@@ -181,18 +187,19 @@ phase_main() {
     details=$TEST_RESULT
 
     if [ $unit_only = 0 ]; then
-        section "phase 1: integration and e2e tests (build/, one at a time, against RGW)"
-        if [ "$(count_tests build -LE unit)" = 0 ]; then
-            echo "no integration or e2e tests${regex:+ match -R $regex}; RGW not started"
-            details+="; integration: none"
+        section "phase 1: integration, e2e and other tests (build/, one at a time, with RGW)"
+        n=$(count_tests build -LE unit)
+        if [ "${n:-0}" = 0 ]; then
+            echo "no tests besides unit ones${regex:+ match -R $regex}; RGW not started"
+            details+="; with RGW: none"
         elif ! start_rgw; then
             ok=FAILED
-            details+="; integration: RGW did not start, tests not run"
+            details+="; with RGW: RGW did not start, tests not run"
         else
             echo "SPOOR_TEST_S3_ENDPOINT=$SPOOR_TEST_S3_ENDPOINT"
-            run_tests build integration 1 -LE unit || ok=FAILED
+            run_tests build "with RGW" 1 -LE unit || ok=FAILED
             details+="; $TEST_RESULT"
-            stop_rgw
+            [ $keep = 1 ] || stop_rgw
         fi
     fi
     report build/ "$ok" "build ok; $details"

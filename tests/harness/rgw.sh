@@ -14,6 +14,7 @@
 # DIRs can run at the same time. A process belongs to a cluster when its command line holds
 # "DIR/ceph.conf"; stop relies on that as well as on the pid files, so it also catches daemons
 # whose pid file is gone. Nothing here needs systemd; it runs as root or as any user.
+# start takes about 2 s (it tries other ports if one was taken meanwhile); stop under 1 s.
 #
 # DIR/env, sourceable by sh:
 #   SPOOR_TEST_S3_ENDPOINT SPOOR_TEST_S3_ACCESS_KEY SPOOR_TEST_S3_SECRET_KEY
