@@ -21,6 +21,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 RGW_SH=$ROOT/tests/harness/rgw.sh
 RGW_DIR=$ROOT/build/rgw
+# A second, independent cluster (own users and keys): the router tests need two endpoints.
+RGW_B_DIR=$ROOT/build/rgw-b
 
 BUILD_PACKAGES=(build-essential cmake pkg-config libcurl4-openssl-dev libssl-dev libxml2-dev
     libjansson-dev libuv1-dev libmicrohttpd-dev libsqlite3-dev libcmocka-dev curl uuid-runtime
@@ -65,10 +67,10 @@ report() {
 on_exit() {
     [ $RGW_STARTED = 1 ] || return 0
     if [ $keep = 1 ]; then
-        bash "$RGW_SH" status "$RGW_DIR" >/dev/null 2>&1 || return 0
+        bash "$RGW_SH" status "$RGW_DIR" >/dev/null 2>&1 || { stop_rgw; return 0; }
         section "RGW kept running"
-        echo "use it:  . $(printf '%q' "$RGW_DIR/env")"
-        echo "stop it: tests/harness/rgw.sh stop build/rgw"
+        echo "use it:  . $(printf '%q' "$RGW_DIR/env")   (second endpoint: $(printf '%q' "$RGW_B_DIR/env"))"
+        echo "stop it: tests/harness/rgw.sh stop build/rgw; tests/harness/rgw.sh stop build/rgw-b"
         return 0
     fi
     stop_rgw
@@ -76,7 +78,11 @@ on_exit() {
 
 stop_rgw() {
     RGW_STARTED=0
-    bash "$RGW_SH" stop "$RGW_DIR" || echo "run.sh: stopping the RGW in $RGW_DIR failed" >&2
+    local d
+    for d in "$RGW_DIR" "$RGW_B_DIR"; do
+        [ -d "$d" ] || continue
+        bash "$RGW_SH" stop "$d" || echo "run.sh: stopping the RGW in $d failed" >&2
+    done
 }
 
 trap on_exit EXIT
@@ -159,14 +165,24 @@ run_tests() {
 }
 
 start_rgw() {
-    if bash "$RGW_SH" status "$RGW_DIR" >/dev/null 2>&1; then
-        echo "stopping the RGW an earlier --keep run left in build/rgw"
-        bash "$RGW_SH" stop "$RGW_DIR" || return 1
-    fi
+    local d pid_a pid_b ok=0
+    for d in "$RGW_DIR" "$RGW_B_DIR"; do
+        if bash "$RGW_SH" status "$d" >/dev/null 2>&1; then
+            echo "stopping the RGW an earlier --keep run left in $d"
+            bash "$RGW_SH" stop "$d" || return 1
+        fi
+    done
     RGW_STARTED=1
-    bash "$RGW_SH" start "$RGW_DIR" || return 1
+    # Both clusters start at once; each prints its own errors.
+    bash "$RGW_SH" start "$RGW_DIR" & pid_a=$!
+    bash "$RGW_SH" start "$RGW_B_DIR" & pid_b=$!
+    wait $pid_a || ok=1
+    wait $pid_b || ok=1
+    [ $ok = 0 ] || return 1
     # shellcheck source=/dev/null
     . "$RGW_DIR/env"
+    # The second cluster's variables are SPOOR_TEST_S3B_*.
+    eval "$(sed -n 's/^export SPOOR_TEST_S3_/export SPOOR_TEST_S3B_/p' "$RGW_B_DIR/env")"
 }
 
 # --- phases ------------------------------------------------------------------------------------
@@ -196,7 +212,7 @@ phase_main() {
             ok=FAILED
             details+="; with RGW: RGW did not start, tests not run"
         else
-            echo "SPOOR_TEST_S3_ENDPOINT=$SPOOR_TEST_S3_ENDPOINT"
+            echo "SPOOR_TEST_S3_ENDPOINT=$SPOOR_TEST_S3_ENDPOINT SPOOR_TEST_S3B_ENDPOINT=$SPOOR_TEST_S3B_ENDPOINT"
             run_tests build "with RGW" 1 -LE unit || ok=FAILED
             details+="; $TEST_RESULT"
             [ $keep = 1 ] || stop_rgw

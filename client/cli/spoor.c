@@ -1,12 +1,14 @@
 /*
  * spoor: the command-line tool. Object commands on s3://bucket/key URIs (ls, get, put, rm, cp,
- * mb, presign) through libspoor's S3 client, configured from the standard AWS environment.
- * It is a thin program: every S3 request goes through the one engine in client/lib.
+ * mb, presign) and routing commands (route explain, route check), all through the router, so
+ * that a bucket or prefix living on lakeFS, another S3 account or a local directory is used
+ * with the caller's own names. It is a thin program over libspoor's router.
  *
- * Exit codes: 0 success, 1 the operation failed (S3 or network error), 2 usage error,
- * 3 configuration error, 4 the object or bucket does not exist.
+ * Exit codes: 0 success, 1 the operation failed (S3, network or local I/O error), 2 usage
+ * error, 3 configuration error, 4 the object or bucket does not exist, 5 refused by a
+ * read-only route.
  */
-#include <spoor/s3.h>
+#include <spoor/router.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -15,317 +17,170 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_CONFIG = 3, EXIT_NOT_FOUND = 4 };
+#include "cli.h"
 
-struct ctx {
-    struct spoor_s3_engine *engine;
-    struct spoor_s3_client *client;
-    const char *profile;
-    const char *endpoint_url;
-    const char *region;
-    const char *content_type;
-    bool recursive;
-    long expires_s;
+static const struct cli_command commands[] = {
+    {"ls", "ls [-r] s3://BUCKET[/PREFIX]",
+     "List keys and common prefixes one level below PREFIX, or every key below it with -r.",
+     cmd_ls},
+    {"get", "get s3://BUCKET/KEY [FILE|-]",
+     "Download an object to FILE (written under a temporary name, then renamed) or to "
+     "standard output.",
+     cmd_get},
+    {"put", "put [--content-type TYPE] FILE|- s3://BUCKET/KEY",
+     "Upload a file, in parts when large, or standard input.", cmd_put},
+    {"rm", "rm s3://BUCKET/KEY...", "Delete objects.", cmd_rm},
+    {"cp", "cp [--content-type TYPE] SRC DST",
+     "Copy between s3:// URIs (server-side on one endpoint, streamed across endpoints), or "
+     "between a local file and an s3:// URI.",
+     cmd_cp},
+    {"mb", "mb s3://BUCKET[/PREFIX]",
+     "Create the bucket that the route of s3://BUCKET/PREFIX writes to, on its endpoint.",
+     cmd_mb},
+    {"presign", "presign [--expires SECONDS] s3://BUCKET/KEY",
+     "Print a presigned GET URL (default lifetime 3600 s).", cmd_presign},
+    {"route", "route explain s3://BUCKET/KEY | route check FILE",
+     "explain: which route, endpoint and credentials serve a URI, and the translated URI "
+     "(never a secret). check: load a routes file and list every problem in it.",
+     cmd_route},
 };
 
-struct s3_uri {
-    char bucket[256];
-    char key[1025];
-};
+static const char global_help[] =
+    "usage: spoor [--routes FILE] COMMAND [ARGS]\n"
+    "\n"
+    "Every command goes through the bucket/prefix router: --routes FILE (or SPOOR_ROUTES)\n"
+    "names the routes file; without one, everything goes to the S3 endpoint of the standard\n"
+    "AWS environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE,\n"
+    "AWS_REGION, AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL).\n"
+    "\n"
+    "commands:\n";
 
-static const char usage_text[] =
-    "usage: spoor [options] COMMAND ARGS\n"
-    "\n"
-    "commands:\n"
-    "  ls s3://BUCKET[/PREFIX]       list keys (one level; -r for everything below)\n"
-    "  get s3://BUCKET/KEY [FILE|-]  download an object (default: to standard output)\n"
-    "  put FILE|- s3://BUCKET/KEY    upload a file (multipart when large) or standard input\n"
-    "  rm s3://BUCKET/KEY...         delete objects\n"
-    "  cp SRC DST                    copy: s3 to s3 (server side), file to s3, s3 to file\n"
-    "  mb s3://BUCKET                create a bucket\n"
-    "  presign s3://BUCKET/KEY       print a presigned GET URL (--expires seconds)\n"
-    "\n"
-    "options:\n"
-    "  --profile NAME       profile of the shared credentials file (default: AWS_PROFILE)\n"
-    "  --endpoint-url URL   S3 endpoint (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS)\n"
-    "  --region REGION      signing region (default: AWS_REGION, AWS_DEFAULT_REGION)\n"
-    "  --content-type TYPE  content type for put and cp\n"
-    "  -r, --recursive      ls: list every key under the prefix\n"
-    "  --expires SECONDS    presign: lifetime of the URL (default 3600)\n"
-    "  -h, --help           this text\n"
-    "\n"
-    "Credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY(/AWS_SESSION_TOKEN) or the\n"
-    "shared credentials file. Exit codes: 0 ok, 1 failed, 2 usage, 3 configuration, 4 not found.\n";
+static void print_usage(FILE *f)
+{
+    fputs(global_help, f);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %s\n", commands[i].usage);
+    fputs("\n'spoor COMMAND --help' describes a command. Exit codes: 0 ok, 1 failed, 2 usage,\n"
+          "3 configuration, 4 not found, 5 refused by a read-only route.\n",
+          f);
+}
 
-static int usage_error(const char *fmt, const char *arg)
+int cli_usage_error(const struct cli_command *cmd, const char *fmt, const char *arg)
 {
     fprintf(stderr, "spoor: ");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nRun 'spoor --help' for usage.\n");
-    return EXIT_USAGE;
+    if (cmd)
+        fprintf(stderr, "\nusage: spoor %s\n", cmd->usage);
+    else
+        fprintf(stderr, "\nRun 'spoor --help' for usage.\n");
+    return CLI_EXIT_USAGE;
 }
 
-static int parse_uri(const char *s, struct s3_uri *u, bool need_key)
+int cli_report(int rc, const struct spoor_error *err)
+{
+    if (rc == 0)
+        return CLI_EXIT_OK;
+    fprintf(stderr, "spoor: %s\n", err->message[0] ? err->message : spoor_strerror(rc));
+    if (rc == SPOOR_E_S3 &&
+        (strcmp(err->s3_code, "NoSuchKey") == 0 || strcmp(err->s3_code, "NoSuchBucket") == 0))
+        return CLI_EXIT_NOT_FOUND;
+    if (rc == SPOOR_E_READ_ONLY)
+        return CLI_EXIT_READ_ONLY;
+    return rc == SPOOR_E_CONFIG ? CLI_EXIT_CONFIG : CLI_EXIT_FAILED;
+}
+
+int cli_parse_uri(const struct cli_command *cmd, const char *s, struct cli_uri *u, bool need_key)
 {
     if (strncmp(s, "s3://", 5) != 0)
-        return usage_error("'%s' is not an s3://bucket/key URI", s);
+        return cli_usage_error(cmd, "'%s' is not an s3://BUCKET/KEY URI", s);
     const char *b = s + 5, *slash = strchr(b, '/');
     size_t blen = slash ? (size_t)(slash - b) : strlen(b);
     const char *key = slash ? slash + 1 : "";
     if (blen == 0 || blen >= sizeof u->bucket || strlen(key) >= sizeof u->key)
-        return usage_error("'%s' has an empty or too long bucket or key", s);
+        return cli_usage_error(cmd, "'%s' has an empty or too long bucket or key", s);
     memcpy(u->bucket, b, blen);
     u->bucket[blen] = '\0';
     memcpy(u->key, key, strlen(key) + 1);
     if (need_key && !u->key[0])
-        return usage_error("'%s' names no object key", s);
+        return cli_usage_error(cmd, "'%s' names no object key", s);
     return 0;
 }
 
-static int report(int rc, const struct spoor_error *err)
+int cli_router(struct cli *cx)
 {
-    if (rc == 0)
-        return EXIT_OK;
-    fprintf(stderr, "spoor: %s\n", err->message[0] ? err->message : spoor_strerror(rc));
-    if (rc == SPOOR_E_S3 &&
-        (strcmp(err->s3_code, "NoSuchKey") == 0 || strcmp(err->s3_code, "NoSuchBucket") == 0))
-        return EXIT_NOT_FOUND;
-    return rc == SPOOR_E_CONFIG ? EXIT_CONFIG : EXIT_FAILED;
-}
-
-static int exec_op(struct ctx *cx, const struct spoor_s3_op *op, struct spoor_s3_result *res)
-{
+    if (cx->router)
+        return 0;
+    struct spoor_router_opts opts = {.routes_path = cx->routes_path};
     struct spoor_error err;
-    int rc = spoor_s3_exec(cx->client, op, res, &err);
-    return report(rc, &err);
-}
-
-static int cmd_ls(struct ctx *cx, const struct s3_uri *u)
-{
-    char token[2048] = "";
-    struct spoor_s3_op op = {.kind = SPOOR_S3_LIST_OBJECTS,
-                             .bucket = u->bucket,
-                             .prefix = u->key,
-                             .delimiter = cx->recursive ? NULL : "/"};
-    for (;;) {
-        op.continuation_token = token[0] ? token : NULL;
-        struct spoor_s3_result res;
-        int code = exec_op(cx, &op, &res);
-        if (code) {
-            spoor_s3_result_cleanup(&res);
-            return code;
-        }
-        const struct spoor_s3_list *l = &res.list;
-        for (size_t i = 0; i < l->nprefixes; i++)
-            printf("%30s  s3://%s/%s\n", "PRE", u->bucket, l->common_prefixes[i]);
-        for (size_t i = 0; i < l->nobjects; i++)
-            printf("%s %12lld  s3://%s/%s\n", l->objects[i].last_modified,
-                   (long long)l->objects[i].size, u->bucket, l->objects[i].key);
-        bool more = l->is_truncated && l->next_continuation_token;
-        if (more)
-            snprintf(token, sizeof token, "%s", l->next_continuation_token);
-        spoor_s3_result_cleanup(&res);
-        if (!more)
-            return EXIT_OK;
-    }
-}
-
-static int write_stdout(const void *data, size_t len, void *ud)
-{
-    return fwrite(data, 1, len, stdout) == len ? 0 : -1;
-}
-
-static int cmd_get(struct ctx *cx, const struct s3_uri *u, const char *dest)
-{
-    struct spoor_s3_op op = {.kind = SPOOR_S3_GET_OBJECT, .bucket = u->bucket, .key = u->key};
-    if (!dest || strcmp(dest, "-") == 0)
-        op.sink.data_cb = write_stdout;
-    else
-        op.sink.path = dest;
-    struct spoor_s3_result res;
-    int code = exec_op(cx, &op, &res);
-    spoor_s3_result_cleanup(&res);
-    if (fflush(stdout) != 0 && code == 0) {
-        fprintf(stderr, "spoor: cannot write to standard output: %s\n", strerror(errno));
-        return EXIT_FAILED;
-    }
-    return code;
-}
-
-/* Standard input goes into a temporary file first, so that its length is known and a large
- * input can still be sent in parts without being held in memory. */
-static int stdin_to_tmp(char *path, size_t size)
-{
-    const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(path, size, "%s/spoor-put-XXXXXX", dir);
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return -errno;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
-        if (write(fd, chunk, n) != (ssize_t)n) {
-            int rc = -errno;
-            close(fd);
-            unlink(path);
-            return rc;
-        }
-    }
-    close(fd);
-    return 0;
-}
-
-static int cmd_put(struct ctx *cx, const char *src, const struct s3_uri *u)
-{
-    char tmp[4096] = "";
-    if (strcmp(src, "-") == 0) {
-        int rc = stdin_to_tmp(tmp, sizeof tmp);
-        if (rc) {
-            fprintf(stderr, "spoor: cannot buffer standard input: %s\n", spoor_strerror(rc));
-            return EXIT_FAILED;
-        }
-        src = tmp;
-    }
-    struct spoor_s3_upload_opts o = {.content_type = cx->content_type};
-    struct spoor_s3_result res;
-    struct spoor_error err;
-    int rc = spoor_s3_upload_file_exec(cx->client, u->bucket, u->key, src, &o, &res, &err);
-    spoor_s3_result_cleanup(&res);
-    if (tmp[0])
-        unlink(tmp);
-    return report(rc, &err);
-}
-
-static int cmd_simple(struct ctx *cx, enum spoor_s3_op_kind kind, const struct s3_uri *u)
-{
-    struct spoor_s3_op op = {.kind = kind, .bucket = u->bucket, .key = u->key[0] ? u->key : NULL};
-    struct spoor_s3_result res;
-    int code = exec_op(cx, &op, &res);
-    spoor_s3_result_cleanup(&res);
-    return code;
-}
-
-static int cmd_cp(struct ctx *cx, const char *src, const char *dst)
-{
-    struct s3_uri a, b;
-    bool src_s3 = strncmp(src, "s3://", 5) == 0, dst_s3 = strncmp(dst, "s3://", 5) == 0;
-    if (src_s3 && parse_uri(src, &a, true))
-        return EXIT_USAGE;
-    if (dst_s3 && parse_uri(dst, &b, true))
-        return EXIT_USAGE;
-    if (src_s3 && dst_s3) {
-        struct spoor_s3_op op = {.kind = SPOOR_S3_COPY_OBJECT,
-                                 .bucket = b.bucket,
-                                 .key = b.key,
-                                 .src_bucket = a.bucket,
-                                 .src_key = a.key};
-        struct spoor_s3_result res;
-        int code = exec_op(cx, &op, &res);
-        spoor_s3_result_cleanup(&res);
-        return code;
-    }
-    if (src_s3)
-        return cmd_get(cx, &a, dst);
-    if (dst_s3)
-        return cmd_put(cx, src, &b);
-    return usage_error("cp needs at least one s3:// URI ('%s' is local)", src);
-}
-
-static int cmd_presign(struct ctx *cx, const struct s3_uri *u)
-{
-    char *url = NULL;
-    struct spoor_error err;
-    int rc = spoor_s3_presign(cx->client, "GET", u->bucket, u->key, cx->expires_s, 0, &url, &err);
-    if (rc == 0)
-        printf("%s\n", url);
-    free(url);
-    return report(rc, &err);
-}
-
-static int setup(struct ctx *cx)
-{
-    struct spoor_s3_config cfg;
-    struct spoor_error err;
-    int rc = spoor_s3_config_from_env(&cfg, cx->profile, &err);
-    if (rc) {
+    cx->router = spoor_router_new(NULL, &opts, &err);
+    if (!cx->router) {
         fprintf(stderr, "spoor: %s\n", err.message);
-        return EXIT_CONFIG;
-    }
-    if (cx->endpoint_url)
-        snprintf(cfg.endpoint_url, sizeof cfg.endpoint_url, "%s", cx->endpoint_url);
-    if (cx->region)
-        snprintf(cfg.region, sizeof cfg.region, "%s", cx->region);
-    cx->engine = spoor_s3_engine_new(NULL, NULL);
-    cx->client = cx->engine ? spoor_s3_client_new(cx->engine, &cfg, &err) : NULL;
-    if (!cx->client) {
-        fprintf(stderr, "spoor: %s\n", cx->engine ? err.message : "cannot start libcurl");
-        return EXIT_CONFIG;
+        return CLI_EXIT_CONFIG;
     }
     return 0;
 }
 
-static int run(struct ctx *cx, int argc, char **argv)
+static const struct cli_command *find_command(const char *name)
 {
-    const char *cmd = argv[0];
-    struct s3_uri u;
-    if (strcmp(cmd, "ls") == 0 && argc == 2)
-        return parse_uri(argv[1], &u, false) ?: cmd_ls(cx, &u);
-    if (strcmp(cmd, "get") == 0 && (argc == 2 || argc == 3))
-        return parse_uri(argv[1], &u, true) ?: cmd_get(cx, &u, argc == 3 ? argv[2] : NULL);
-    if (strcmp(cmd, "put") == 0 && argc == 3)
-        return parse_uri(argv[2], &u, true) ?: cmd_put(cx, argv[1], &u);
-    if (strcmp(cmd, "cp") == 0 && argc == 3)
-        return cmd_cp(cx, argv[1], argv[2]);
-    if (strcmp(cmd, "mb") == 0 && argc == 2)
-        return parse_uri(argv[1], &u, false) ?: cmd_simple(cx, SPOOR_S3_CREATE_BUCKET, &u);
-    if (strcmp(cmd, "presign") == 0 && argc == 2)
-        return parse_uri(argv[1], &u, true) ?: cmd_presign(cx, &u);
-    if (strcmp(cmd, "rm") == 0 && argc >= 2) {
-        int worst = 0;
-        for (int i = 1; i < argc; i++) {
-            int code = parse_uri(argv[i], &u, true) ?: cmd_simple(cx, SPOOR_S3_DELETE_OBJECT, &u);
-            worst = code > worst ? code : worst;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* Options valid before and after the command name. */
+static int parse_options(struct cli *cx, int argc, char **argv, const struct cli_command *cmd)
+{
+    static const struct option longopts[] = {
+        {"routes", required_argument, 0, 'R'},  {"content-type", required_argument, 0, 't'},
+        {"recursive", no_argument, 0, 'r'},     {"expires", required_argument, 0, 'x'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, cmd ? "rh" : "+h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'R': cx->routes_path = optarg; break;
+        case 't': cx->content_type = optarg; break;
+        case 'r': cx->recursive = true; break;
+        case 'x': {
+            char *end;
+            errno = 0;
+            cx->expires_s = strtol(optarg, &end, 10);
+            if (errno || *end || cx->expires_s <= 0 || cx->expires_s > 604800)
+                return cli_usage_error(cmd, "--expires wants 1..604800 seconds, not '%s'", optarg);
+            break;
         }
-        return worst;
+        case 'h': cx->help = true; break;
+        default: return cli_usage_error(cmd, "%s", "unknown option");
+        }
     }
-    return usage_error("unknown command or wrong number of arguments: '%s'", cmd);
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"profile", required_argument, 0, 'p'},  {"endpoint-url", required_argument, 0, 'e'},
-        {"region", required_argument, 0, 'g'},   {"content-type", required_argument, 0, 't'},
-        {"recursive", no_argument, 0, 'r'},      {"expires", required_argument, 0, 'x'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
-    struct ctx cx = {.expires_s = 3600};
-    int ch;
-    while ((ch = getopt_long(argc, argv, "rh", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'p': cx.profile = optarg; break;
-        case 'e': cx.endpoint_url = optarg; break;
-        case 'g': cx.region = optarg; break;
-        case 't': cx.content_type = optarg; break;
-        case 'r': cx.recursive = true; break;
-        case 'x': {
-            char *end;
-            cx.expires_s = strtol(optarg, &end, 10);
-            if (*end || cx.expires_s <= 0)
-                return usage_error("--expires wants a positive number of seconds, not '%s'", optarg);
-            break;
-        }
-        case 'h': fputs(usage_text, stdout); return EXIT_OK;
-        default: return usage_error("%s", "unknown option");
-        }
+    struct cli cx = {.expires_s = 3600};
+    int code = parse_options(&cx, argc, argv, NULL);
+    if (code)
+        return code;
+    if (optind >= argc) {
+        print_usage(cx.help ? stdout : stderr);
+        return cx.help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     }
-    if (optind >= argc)
-        return usage_error("%s", "no command given");
-    int code = setup(&cx);
-    if (code == 0)
-        code = run(&cx, argc - optind, argv + optind);
-    if (cx.client)
-        spoor_s3_client_free(cx.client);
-    if (cx.engine)
-        spoor_s3_engine_close(cx.engine, NULL, NULL);
+    const struct cli_command *cmd = find_command(argv[optind]);
+    if (!cmd)
+        return cli_usage_error(NULL, "unknown command '%s'", argv[optind]);
+    int sub_argc = argc - optind;
+    char **sub_argv = argv + optind;
+    code = parse_options(&cx, sub_argc, sub_argv, cmd);
+    if (code)
+        return code;
+    if (cx.help) {
+        printf("usage: spoor %s\n\n%s\n", cmd->usage, cmd->help);
+        return CLI_EXIT_OK;
+    }
+    code = cmd->run(&cx, cmd, sub_argc - optind, sub_argv + optind);
+    if (cx.router)
+        spoor_router_close(cx.router, NULL, NULL);
     return code;
 }

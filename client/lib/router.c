@@ -164,7 +164,9 @@ static int single_submit(struct spoor_router *r, struct rop *o, struct spoor_err
     o->ep = rt_endpoint_of(r, o->route);
     struct spoor_s3_op t = *op;
     t.bucket = route_target_bucket(o->route, op->bucket);
-    char *tkey = op->key ? route_key_forward(o->route, op->key) : NULL;
+    /* A bucket operation may carry a key only to say which route it means. */
+    bool bucket_op = op->kind == SPOOR_S3_CREATE_BUCKET || op->kind == SPOOR_S3_HEAD_BUCKET;
+    char *tkey = op->key && !bucket_op ? route_key_forward(o->route, op->key) : NULL;
     t.key = tkey;
     int rc = rt_backend_submit(o->ep, &t, on_single_done, o, err);
     free(tkey);
@@ -202,41 +204,12 @@ int spoor_router_submit(struct spoor_router *r, const struct spoor_s3_op *op, sp
 
 /* ---- blocking form --------------------------------------------------------------------- */
 
-struct sync_wait {
-    bool done;
-    int status;
-    struct spoor_s3_result *res;
-    struct spoor_error *err;
-};
-
-static void on_sync(int status, struct spoor_s3_result *res, const struct spoor_error *err,
-                    void *ud)
-{
-    struct sync_wait *w = ud;
-    w->done = true;
-    w->status = status;
-    *w->res = *res;
-    memset(res, 0, sizeof *res);
-    if (status && w->err)
-        *w->err = *err;
-}
-
 int spoor_router_exec(struct spoor_router *r, const struct spoor_s3_op *op,
                       struct spoor_s3_result *res, struct spoor_error *err)
 {
-    memset(res, 0, sizeof *res);
-    spoor_s3_result_cleanup(res);
-    spoor_error_clear(err);
-    if (!r->private_loop)
-        return spoor_error_set(err, SPOOR_E_INVALID,
-                               "blocking router calls need a router made with a NULL loop");
-    struct sync_wait w = {false, 0, res, err};
-    int rc = spoor_router_submit(r, op, on_sync, &w, err);
-    if (rc)
-        return rc;
-    while (!w.done)
-        uv_run(r->loop, UV_RUN_ONCE);
-    return w.status;
+    struct s3_sync w;
+    int rc = s3_sync_begin(r->private_loop, &w, res, err);
+    return rc ? rc : s3_sync_wait(r->loop, &w, spoor_router_submit(r, op, s3_sync_cb, &w, err));
 }
 
 /* ---- uploads of local files ----------------------------------------------------------- */
@@ -262,19 +235,12 @@ int spoor_router_upload_file_exec(struct spoor_router *r, const char *bucket, co
                                   const char *path, const struct spoor_s3_upload_opts *opts,
                                   struct spoor_s3_result *res, struct spoor_error *err)
 {
-    memset(res, 0, sizeof *res);
-    spoor_s3_result_cleanup(res);
-    spoor_error_clear(err);
-    if (!r->private_loop)
-        return spoor_error_set(err, SPOOR_E_INVALID,
-                               "blocking router calls need a router made with a NULL loop");
-    struct sync_wait w = {false, 0, res, err};
-    int rc = spoor_router_upload_file(r, bucket, key, path, opts, on_sync, &w, err);
+    struct s3_sync w;
+    int rc = s3_sync_begin(r->private_loop, &w, res, err);
     if (rc)
         return rc;
-    while (!w.done)
-        uv_run(r->loop, UV_RUN_ONCE);
-    return w.status;
+    return s3_sync_wait(r->loop, &w,
+                        spoor_router_upload_file(r, bucket, key, path, opts, s3_sync_cb, &w, err));
 }
 
 /* ---- explain, presign ------------------------------------------------------------------ */

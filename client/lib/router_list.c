@@ -381,8 +381,10 @@ static void on_source(int status, struct spoor_s3_result *res, const struct spoo
     struct lmerge *m = o->state;
     struct lsrc *s = &m->src[c->index];
     free(c);
-    if (status && !o->status)
+    if (status && !o->status) {
+        o->route = s->route; /* name the route whose endpoint failed */
         rop_set_error(o, status, err);
+    }
     if (!status) {
         s->page = res->list;
         memset(&res->list, 0, sizeof res->list);

@@ -806,25 +806,25 @@ void s3_sync_cb(int status, struct spoor_s3_result *res, const struct spoor_erro
         *w->err = *err;
 }
 
-int s3_sync_begin(struct spoor_s3_client *c, struct s3_sync *w, struct spoor_s3_result *res,
+int s3_sync_begin(bool private_loop, struct s3_sync *w, struct spoor_s3_result *res,
                   struct spoor_error *err)
 {
     memset(res, 0, sizeof *res);
     spoor_s3_result_cleanup(res);
     spoor_error_clear(err);
     *w = (struct s3_sync){false, 0, res, err};
-    if (!c->engine->private_loop)
+    if (!private_loop)
         return spoor_error_set(err, SPOOR_E_INVALID,
-                               "blocking S3 calls need an engine made with a NULL loop");
+                               "blocking calls need an engine or router made with a NULL loop");
     return 0;
 }
 
-int s3_sync_wait(struct spoor_s3_client *c, struct s3_sync *w, int submit_rc)
+int s3_sync_wait(uv_loop_t *loop, struct s3_sync *w, int submit_rc)
 {
     if (submit_rc)
         return submit_rc;
     while (!w->done)
-        uv_run(c->engine->loop, UV_RUN_ONCE);
+        uv_run(loop, UV_RUN_ONCE);
     return w->status;
 }
 
@@ -832,8 +832,8 @@ int spoor_s3_exec(struct spoor_s3_client *c, const struct spoor_s3_op *op,
                   struct spoor_s3_result *res, struct spoor_error *err)
 {
     struct s3_sync w;
-    int rc = s3_sync_begin(c, &w, res, err);
+    int rc = s3_sync_begin(c->engine->private_loop, &w, res, err);
     if (rc)
         return rc;
-    return s3_sync_wait(c, &w, spoor_s3_submit(c, op, s3_sync_cb, &w, err));
+    return s3_sync_wait(c->engine->loop, &w, spoor_s3_submit(c, op, s3_sync_cb, &w, err));
 }

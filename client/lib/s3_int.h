@@ -126,18 +126,6 @@ bool s3_result_http_error(struct s3_req *r, long status);
 /* s3_engine.c */
 const char *s3_endpoint_label(const struct spoor_s3_client *c, char *out, size_t size);
 
-/* Blocking calls: begin checks the engine has a private loop and empties res and err;
- * s3_sync_cb moves the result into res; wait runs the loop until it has (or returns
- * submit_rc at once when the submit failed). */
-struct s3_sync {
-    bool done;
-    int status;
-    struct spoor_s3_result *res;
-    struct spoor_error *err;
-};
-int s3_sync_begin(struct spoor_s3_client *c, struct s3_sync *w, struct spoor_s3_result *res,
-                  struct spoor_error *err);
-void s3_sync_cb(int status, struct spoor_s3_result *res, const struct spoor_error *err, void *ud);
-int s3_sync_wait(struct spoor_s3_client *c, struct s3_sync *w, int submit_rc);
+
 
 #endif

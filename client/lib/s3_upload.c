@@ -27,7 +27,8 @@
 #define MIN_PART_BYTES (5 * 1024 * 1024)
 
 struct upload {
-    struct spoor_s3_client *c;
+    s3_submit_fn submit;
+    void *target;
     struct arena arena;
     const char *bucket, *key, *path, *content_type;
     struct spoor_s3_meta *meta;
@@ -83,7 +84,7 @@ static void abort_upload(struct upload *u)
                              .key = u->key,
                              .upload_id = u->upload_id};
     struct spoor_error e;
-    if (spoor_s3_submit(u->c, &op, on_abort, u, &e) != 0)
+    if (u->submit(u->target, &op, on_abort, u, &e) != 0)
         upload_done(u, u->status, NULL);
 }
 
@@ -108,7 +109,7 @@ static void complete_upload(struct upload *u)
                              .parts = u->parts,
                              .nparts = (size_t)u->nparts};
     struct spoor_error e;
-    int rc = spoor_s3_submit(u->c, &op, on_complete, u, &e);
+    int rc = u->submit(u->target, &op, on_complete, u, &e);
     if (rc) {
         fail(u, rc, &e);
         abort_upload(u);
@@ -139,7 +140,7 @@ static void send_part(struct upload *u, int i)
                              .part_number = i + 1,
                              .body = {.path = u->path, .offset = off, .length = len}};
     struct spoor_error e;
-    int rc = spoor_s3_submit(u->c, &op, on_part, p, &e);
+    int rc = u->submit(u->target, &op, on_part, p, &e);
     if (rc)
         fail(u, rc, &e);
     else
@@ -195,12 +196,14 @@ static void on_single_put(int status, struct spoor_s3_result *res, const struct 
     upload_done(u, status, res);
 }
 
-static struct upload *upload_new(struct spoor_s3_client *c, const char *bucket, const char *key,
-                                 const char *path, const struct spoor_s3_upload_opts *o)
+static struct upload *upload_new(s3_submit_fn submit, void *target, const char *bucket,
+                                 const char *key, const char *path,
+                                 const struct spoor_s3_upload_opts *o)
 {
     struct upload *u = xcalloc(1, sizeof *u);
     arena_init(&u->arena);
-    u->c = c;
+    u->submit = submit;
+    u->target = target;
     u->bucket = arena_strdup(&u->arena, bucket);
     u->key = arena_strdup(&u->arena, key);
     u->path = arena_strdup(&u->arena, path);
@@ -216,9 +219,22 @@ static struct upload *upload_new(struct spoor_s3_client *c, const char *bucket, 
     return u;
 }
 
+static int submit_client(void *target, const struct spoor_s3_op *op, spoor_s3_cb cb, void *ud,
+                         struct spoor_error *err)
+{
+    return spoor_s3_submit(target, op, cb, ud, err);
+}
+
 int spoor_s3_upload_file(struct spoor_s3_client *c, const char *bucket, const char *key,
                          const char *path, const struct spoor_s3_upload_opts *opts, spoor_s3_cb cb,
                          void *ud, struct spoor_error *err)
+{
+    return s3_upload_file_via(submit_client, c, bucket, key, path, opts, cb, ud, err);
+}
+
+int s3_upload_file_via(s3_submit_fn submit, void *target, const char *bucket, const char *key,
+                       const char *path, const struct spoor_s3_upload_opts *opts, spoor_s3_cb cb,
+                       void *ud, struct spoor_error *err)
 {
     static const struct spoor_s3_upload_opts defaults;
     const struct spoor_s3_upload_opts *o = opts ? opts : &defaults;
@@ -230,7 +246,7 @@ int spoor_s3_upload_file(struct spoor_s3_client *c, const char *bucket, const ch
     if (o->part_size_bytes && o->part_size_bytes < MIN_PART_BYTES)
         return spoor_error_set(err, SPOOR_E_INVALID, "part size %" PRId64 " is below S3's 5 MiB minimum",
                                o->part_size_bytes);
-    struct upload *u = upload_new(c, bucket, key, path, o);
+    struct upload *u = upload_new(submit, target, bucket, key, path, o);
     u->cb = cb;
     u->ud = ud;
     u->size = st.st_size;
@@ -242,7 +258,7 @@ int spoor_s3_upload_file(struct spoor_s3_client *c, const char *bucket, const ch
     if (u->size < threshold) {
         op.kind = SPOOR_S3_PUT_OBJECT;
         op.body = (struct spoor_s3_body){.path = path, .offset = 0, .length = -1};
-        rc = spoor_s3_submit(c, &op, on_single_put, u, err);
+        rc = submit(target, &op, on_single_put, u, err);
     } else {
         u->nparts = (int)((u->size + u->part_size - 1) / u->part_size);
         if (u->nparts > 10000) {
@@ -254,7 +270,7 @@ int spoor_s3_upload_file(struct spoor_s3_client *c, const char *bucket, const ch
         for (int i = 0; i < u->nparts; i++)
             u->parts[i].part_number = i + 1;
         op.kind = SPOOR_S3_CREATE_MULTIPART;
-        rc = spoor_s3_submit(c, &op, on_created, u, err);
+        rc = submit(target, &op, on_created, u, err);
     }
     if (rc)
         upload_free(u);
@@ -266,10 +282,10 @@ int spoor_s3_upload_file_exec(struct spoor_s3_client *c, const char *bucket, con
                               struct spoor_s3_result *res, struct spoor_error *err)
 {
     struct s3_sync w;
-    int rc = s3_sync_begin(c, &w, res, err);
+    int rc = s3_sync_begin(c->engine->private_loop, &w, res, err);
     if (rc)
         return rc;
-    return s3_sync_wait(c, &w,
+    return s3_sync_wait(c->engine->loop, &w,
                         spoor_s3_upload_file(c, bucket, key, path, opts, s3_sync_cb, &w, err));
 }
 

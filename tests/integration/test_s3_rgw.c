@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "support/files.h"
 #include "support/s3_env.h"
 
 struct fx {
@@ -466,24 +467,6 @@ static void test_key_torture(void **state)
 
 /* ---- multipart, copy ------------------------------------------------------------------- */
 
-static void write_random_file(const char *path, size_t size, uint32_t seed)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    uint32_t x = seed;
-    for (size_t i = 0; i < size; i += 4) {
-        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-        fwrite(&x, 1, size - i < 4 ? size - i : 4, f);
-    }
-    fclose(f);
-}
-
-static bool files_equal(const char *a, const char *b)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
-    return system(cmd) == 0;
-}
 
 static void test_multipart_file(void **state)
 {

@@ -1,0 +1,48 @@
+/*
+ * files.h: local files for tests that move large objects: a deterministic pseudo-random file
+ * of any size, and a byte-for-byte comparison of two files. Header-only; include after
+ * <cmocka.h>.
+ */
+#ifndef SPOOR_TEST_FILES_H
+#define SPOOR_TEST_FILES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* size bytes of xorshift32 output from seed: the same file for the same arguments. */
+static inline void write_random_file(const char *path, size_t size, uint32_t seed)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    uint32_t x = seed ? seed : 2463534242u;
+    for (size_t i = 0; i < size; i += 4) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        fwrite(&x, 1, size - i < 4 ? size - i : 4, f);
+    }
+    fclose(f);
+}
+
+static inline bool files_equal(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    assert_non_null(fa);
+    assert_non_null(fb);
+    static char ba[65536], bb[65536];
+    bool same = true;
+    for (;;) {
+        size_t na = fread(ba, 1, sizeof ba, fa), nb = fread(bb, 1, sizeof bb, fb);
+        if (na != nb || memcmp(ba, bb, na) != 0) {
+            same = false;
+            break;
+        }
+        if (na == 0)
+            break;
+    }
+    fclose(fa);
+    fclose(fb);
+    return same;
+}
+
+#endif
