@@ -25,6 +25,7 @@ static const struct {
     {SPOOR_E_CANCELED, "SPOOR_E_CANCELED", "operation canceled"},
     {SPOOR_E_READ_ONLY, "SPOOR_E_READ_ONLY", "route is read-only"},
     {SPOOR_E_CALLBACK, "SPOOR_E_CALLBACK", "stopped by a callback"},
+    {SPOOR_E_QUEUE_FULL, "SPOOR_E_QUEUE_FULL", "tracker queue full: event dropped"},
 };
 
 const char *spoor_strerror(int code)

@@ -34,6 +34,7 @@ enum spoor_errcode {
     SPOOR_E_CANCELED,     /* the operation was canceled before it completed */
     SPOOR_E_READ_ONLY,    /* a write to a read-only route, refused locally */
     SPOOR_E_CALLBACK,     /* a caller's callback asked to stop */
+    SPOOR_E_QUEUE_FULL,   /* the tracker's queue had no room: the event was dropped */
     SPOOR_E_LAST_
 };
 
