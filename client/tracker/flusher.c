@@ -471,8 +471,10 @@ int flusher_start(struct spoor_tracker *t, struct spoor_error *err)
     f->t = t;
     uv_loop_init(&f->loop);
     if (t->bucket) {
-        struct spoor_router_opts o = {.routes_path = t->routes_path,
-                                      .local_root = t->store_root};
+        /* An explicit local store wins over $SPOOR_ROUTES ("" means no routes file). */
+        struct spoor_router_opts o = {
+            .routes_path = t->routes_path ? t->routes_path : (t->store_root ? "" : NULL),
+            .local_root = t->store_root};
         f->router = spoor_router_new(&f->loop, &o, err);
         if (!f->router) {
             uv_run(&f->loop, UV_RUN_DEFAULT);

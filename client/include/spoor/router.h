@@ -35,7 +35,7 @@ extern "C" {
 struct spoor_router;
 
 struct spoor_router_opts {
-    const char *routes_path; /* routes file; NULL means $SPOOR_ROUTES, and if unset none */
+    const char *routes_path; /* routes file; NULL means $SPOOR_ROUTES, "" means none */
     const char *local_root;  /* with no routes file: everything goes to a file endpoint here
                                 instead of the implicit "aws" endpoint */
     int max_concurrency;     /* S3 requests in flight across endpoints; 0 means 16 */
