@@ -437,11 +437,8 @@ static void *flusher_main(void *arg)
             deadline = f->spool_retry_at;
         size_t from, to;
         uint64_t tickets;
-        ring_take(&t->q, deadline, &from, &to, &tickets);
-        pthread_mutex_lock(&t->q.mu);
-        bool asked = t->q.flush_asked, closing = t->q.closing;
-        t->q.flush_asked = false;
-        pthread_mutex_unlock(&t->q.mu);
+        bool asked, closing;
+        ring_take(&t->q, deadline, &from, &to, &tickets, &asked, &closing);
         f->round_status = 0;
         memset(&f->round_err, 0, sizeof f->round_err);
         consume(f, from, to);

@@ -161,7 +161,8 @@ int ring_put(struct ring *q, const struct rec *h, const struct rec_str *strs, si
     return rc;
 }
 
-void ring_take(struct ring *q, int64_t deadline_ns, size_t *from, size_t *to, uint64_t *ntickets)
+void ring_take(struct ring *q, int64_t deadline_ns, size_t *from, size_t *to, uint64_t *ntickets,
+               bool *asked, bool *closing)
 {
     pthread_mutex_lock(&q->mu);
     struct timespec until = {deadline_ns / 1000000000, deadline_ns % 1000000000};
@@ -174,6 +175,10 @@ void ring_take(struct ring *q, int64_t deadline_ns, size_t *from, size_t *to, ui
     *to = q->tail + q->used;
     *ntickets = q->tickets;
     q->pending = 0;
+    /* Taken with the snapshot, so a request made after it is seen by the next round. */
+    *asked = q->flush_asked;
+    *closing = q->closing;
+    q->flush_asked = false;
     pthread_mutex_unlock(&q->mu);
 }
 

@@ -75,10 +75,11 @@ void ring_cleanup(struct ring *q);
 int ring_put(struct ring *q, const struct rec *h, const struct rec_str *strs, size_t nstr,
              int block_ms, uint64_t *ticket);
 /* Flusher side: waits (up to deadline_ns of CLOCK_MONOTONIC, or until woken) for records,
- * then returns the readable region as unwrapped offsets [*from, *to) (read at pos % cap) and
- * the number of tickets written so far; nothing is freed until ring_release(q, to - from). */
+ * then returns the readable region as unwrapped offsets [*from, *to) (read at pos % cap), the
+ * number of tickets written so far, and whether a flush was asked (the request is consumed)
+ * or the ring is closing; nothing is freed until ring_release(q, to - from). */
 void ring_take(struct ring *q, int64_t deadline_ns, size_t *from, size_t *to,
-               uint64_t *ntickets);
+               uint64_t *ntickets, bool *asked, bool *closing);
 void ring_release(struct ring *q, size_t nbytes);
 /* Walks records in [from, to): returns the record at *pos and advances *pos, NULL at the end. */
 const struct rec *ring_next(const struct ring *q, size_t *pos, size_t to);

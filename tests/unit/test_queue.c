@@ -35,7 +35,8 @@ static int drain(struct ring *q, int64_t *next_seq, const char *prefix)
 {
     size_t from, to;
     uint64_t tickets;
-    ring_take(q, soon(0), &from, &to, &tickets);
+    bool asked, closing;
+    ring_take(q, soon(0), &from, &to, &tickets, &asked, &closing);
     size_t pos = from;
     const struct rec *r;
     int n = 0;
@@ -196,7 +197,8 @@ static void test_many_writers_one_reader(void **state)
     while (total < (long)W * N) {
         size_t from, to;
         uint64_t tickets;
-        ring_take(&q, soon(5), &from, &to, &tickets);
+        bool asked, closing;
+        ring_take(&q, soon(5), &from, &to, &tickets, &asked, &closing);
         size_t pos = from;
         const struct rec *r;
         while ((r = ring_next(&q, &pos, to))) {
