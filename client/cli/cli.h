@@ -25,6 +25,9 @@ struct cli {
     bool recursive;
     bool help;
     long expires_s;
+    const char *store_root; /* demo: --store, --bucket, --local */
+    const char *bucket;
+    const char *local_root;
     struct spoor_router *router;
 };
 
@@ -58,5 +61,6 @@ int cmd_cp(struct cli *cx, const struct cli_command *cmd, int argc, char **argv)
 int cmd_mb(struct cli *cx, const struct cli_command *cmd, int argc, char **argv);
 int cmd_presign(struct cli *cx, const struct cli_command *cmd, int argc, char **argv);
 int cmd_route(struct cli *cx, const struct cli_command *cmd, int argc, char **argv);
+int cmd_demo(struct cli *cx, const struct cli_command *cmd, int argc, char **argv);
 
 #endif

@@ -43,6 +43,18 @@ static const struct cli_command commands[] = {
      "explain: which route, endpoint and credentials serve a URI, and the translated URI "
      "(never a secret). check: load a routes file and list every problem in it.",
      cmd_route},
+    {"demo", "demo [--store DIR | --bucket BUCKET | --local DIR] [--routes FILE]",
+     "Write Burr-like demo data: project demo_counter (count-to-1, count-to-10, count-to-42,\n"
+     "partition key user_0) and project demo_chatbot (conversations with nested spans,\n"
+     "attributes, streams, a failing step and a spawned child application).\n"
+     "  --store DIR     S3 layout in a local bucket store at DIR (bucket: --bucket, default\n"
+     "                  spoor-demo; created if missing)\n"
+     "  --bucket BUCKET S3 layout in BUCKET through the routes (--routes, SPOOR_ROUTES) or the\n"
+     "                  AWS environment; the bucket must exist\n"
+     "  --local DIR     Burr's local layout (~/.burr style) under DIR\n"
+     "Without any of them: --store \"$BURR_SERVER_ROOT/objects\" (default\n"
+     "~/.burr_server/objects) --bucket spoor-demo. A project already there is left alone.",
+     cmd_demo},
 };
 
 static const char global_help[] =
@@ -134,7 +146,9 @@ static int parse_options(struct cli *cx, int argc, char **argv, const struct cli
     static const struct option longopts[] = {
         {"routes", required_argument, 0, 'R'},  {"content-type", required_argument, 0, 't'},
         {"recursive", no_argument, 0, 'r'},     {"expires", required_argument, 0, 'x'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'},          {"store", required_argument, 0, 'S'},
+        {"bucket", required_argument, 0, 'B'},  {"local", required_argument, 0, 'L'},
+        {0, 0, 0, 0}};
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, cmd ? "rh" : "+h", longopts, NULL)) != -1) {
@@ -151,6 +165,9 @@ static int parse_options(struct cli *cx, int argc, char **argv, const struct cli
             break;
         }
         case 'h': cx->help = true; break;
+        case 'S': cx->store_root = optarg; break;
+        case 'B': cx->bucket = optarg; break;
+        case 'L': cx->local_root = optarg; break;
         default: return cli_usage_error(cmd, "%s", "unknown option");
         }
     }
