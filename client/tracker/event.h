@@ -59,7 +59,11 @@ struct ev {
     int64_t items_streamed; /* end_stream */
 };
 
-/* Appends the event's line (no newline) to out. Payloads must have passed json_check. */
+/* Appends the event's line (no newline) to out. Payloads must have passed json_check.
+ * SPOOR_E_INVALID when a required field is NULL (action, inputs, state, span_id of spans,
+ * span_name, key, value; deps when ndeps > 0), a payload is not of its field's kind, a string
+ * is not valid UTF-8 or the type is unknown; SPOOR_E_TOO_LARGE past out's ceiling. On any
+ * error out is left as it was (this holds for every function below that appends). */
 int ev_line(const struct ev *e, struct buf *out);
 
 /* pydantic datetimes: naive local time, and UTC with "Z". */
@@ -75,7 +79,10 @@ struct ev_pointer {
 
 /* The S3 key of an object written at time ns (UTC, Burr 0.40's utcnow().isoformat() slices):
  * data/<project>/YYYY/MM/DD/HH/MM:SS.ffffff/<partition_key or __none__>/<app_id>/<filename>;
- * the minute segment is MM:SS when the microsecond is 0. NULL or "" partition_key: __none__. */
+ * the minute segment is MM:SS when the microsecond is 0. NULL or "" partition_key: __none__.
+ * SPOOR_E_INVALID when project, app_id or filename is NULL, empty, ".", "..", not UTF-8 or
+ * holds a '/', or a given partition key fails ev_partition_key_valid: the layout must keep its
+ * ten '/'-separated parts. */
 int ev_object_key(struct buf *out, const char *project, int64_t ns, const char *partition_key,
                   const char *app_id, const char *filename);
 
@@ -84,7 +91,8 @@ void ev_log_filename(const unsigned char random16[16], char out[64]);
 /* A version-4 UUID in canonical lower-case form from 16 random bytes. */
 void ev_uuid4(const unsigned char random16[16], char out[37]);
 
-/* ApplicationMetadataModel: {"type":"application_metadata","partition_key":..,
+/* ApplicationMetadataModel (COMPACT for S3's metadata.json, PYTHON for the local one):
+ * {"type":"application_metadata","partition_key":..,
  * "parent_pointer":..,"spawning_parent_pointer":..} with pointers as PointerModel
  * {"type":"pointer_data","app_id":..,"sequence_id":..,"partition_key":..}, in style. */
 int ev_metadata_json(struct buf *out, const char *partition_key, const struct ev_pointer *parent,
@@ -101,10 +109,11 @@ int ev_pointer_header(struct buf *out, const struct ev_pointer *p);
 int ev_child_line(struct buf *out, const char *child_app_id, int64_t ns, const char *event_type,
                   const struct ev_pointer *parent);
 
-/* Burr's id pattern ^[a-zA-Z0-9_\-:]+$ (projects, app ids). */
+/* Burr's id pattern ^[a-zA-Z0-9_\-:]+$ (projects, app ids). Unlike Python's re, a trailing
+ * newline does not match. NULL is false. */
 bool ev_id_valid(const char *s);
 /* A partition key that keeps the key layout intact: 1..256 bytes of valid UTF-8, no '/', no
- * control characters, not "." or "..". */
+ * control characters (C0, DEL and the C1 range U+0080..U+009F), not "." or "..". */
 bool ev_partition_key_valid(const char *s);
 
 #endif

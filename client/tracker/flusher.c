@@ -270,9 +270,11 @@ static void add_line(struct flusher *f, const struct rec *r)
     struct batch *b = batch_of(f, r->app);
     struct ev e;
     decode(r, &e);
-    if (b->nevents)
-        buf_append_byte(&b->body, '\n');
-    if (ev_line(&e, &b->body) != 0) {
+    size_t before = b->body.len;
+    if ((b->nevents && buf_append_byte(&b->body, '\n') != 0) || ev_line(&e, &b->body) != 0) {
+        b->body.len = before; /* no half line, no stray separator */
+        if (b->body.data)
+            b->body.data[before] = '\0';
         fprintf(stderr, "spoor tracker: an event of app %s could not be written\n",
                 r->app->app_id);
         return;

@@ -15,7 +15,8 @@
  *    hex; '/', DEL and non-ASCII written raw as UTF-8; \u escapes of the input decoded first);
  *  - JSON_STYLE_PYTHON, Python's json.dump defaults (Burr's local graph.json/metadata.json):
  *    separators ", " and ": ", ensure_ascii (every non-ASCII code point as \uxxxx with
- *    lower-case hex, astral ones as a surrogate pair), same short escapes as above.
+ *    lower-case hex, astral ones as a surrogate pair), same short escapes as above. DEL
+ *    (0x7F) is written \u007f here, as ensure_ascii escapes everything outside ' '..'~'.
  * Numbers, true, false and null are copied as written.
  */
 #ifndef SPOOR_JSON_H

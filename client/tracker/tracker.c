@@ -234,8 +234,8 @@ int spoor_app_new(struct spoor_tracker *t, const char *app_id, const char *parti
                   struct spoor_error *err)
 {
     const char *pk = partition_key ? partition_key : t->default_pk;
-    if (pk && !pk[0])
-        pk = NULL;
+    if (pk && (!pk[0] || strcmp(pk, "__none__") == 0))
+        pk = NULL; /* Burr writes both as __none__ and reads that back as no key */
     size_t where = 0;
     const char *why = NULL;
     if (!app_id || !ev_id_valid(app_id))
