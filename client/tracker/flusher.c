@@ -143,7 +143,6 @@ static void send_all(struct flusher *f, struct send *s, size_t n)
             fprintf(stderr, "spoor tracker: %s; kept in the spool for a retry\n",
                     s[i].err.message);
             __atomic_add_fetch(&t->n_spooled, 1, __ATOMIC_RELAXED);
-            __atomic_add_fetch(&t->n_spool_pending, 1, __ATOMIC_RELAXED);
             note_failure(f, &s[i]);
         }
     }
@@ -317,7 +316,7 @@ static void flush_batches(struct flusher *f)
             RAND_bytes(rnd, sizeof rnd);
             ev_log_filename(rnd, filename);
             make_obj(f, &s[i], b->app, filename, next_key_ns(f), &b->body);
-            s[i].nevents = b->nevents;
+            s[i].nevents = s[i].obj.nevents = b->nevents;
             snprintf(num, sizeof num, "%lld", (long long)b->min_seq);
             add_meta(&s[i].obj, "min_sequence_id", num);
             snprintf(num, sizeof num, "%lld", (long long)b->max_seq);
@@ -357,8 +356,10 @@ static void retry_spool(struct flusher *f)
         size_t k = 0;
         for (size_t i = 0; i < m; i++) {
             struct spoor_error err;
-            if (spool_read(paths[done + i], &s[k].obj, &err) == 0)
+            if (spool_read(paths[done + i], &s[k].obj, &err) == 0) {
+                s[k].nevents = s[k].obj.nevents;
                 k++;
+            }
             else
                 fprintf(stderr, "spoor tracker: %s; left in the spool\n", err.message);
         }
@@ -377,13 +378,7 @@ static void retry_spool(struct flusher *f)
         free(paths[i]);
     free(paths);
     /* What remains is what failed now or was not reached. */
-    char **rest = NULL;
-    size_t left = 0;
-    if (spool_list(t->spool_dir, &rest, &left) == 0) {
-        for (size_t i = 0; i < left; i++)
-            free(rest[i]);
-        free(rest);
-    }
+    uint64_t left = spool_count(t->spool_dir);
     __atomic_store_n(&t->n_spool_pending, left, __ATOMIC_RELAXED);
     if (left == 0) {
         f->spool_retry_at = 0;
@@ -404,8 +399,7 @@ static void consume(struct flusher *f, size_t from, size_t to)
     const struct rec *r;
     while ((r = ring_next(&t->q, &pos, to))) {
         if (r->kind == REC_APP) {
-            /* Lines already batched for earlier applications go first, in order. */
-            app_objects(f, r->app);
+            app_objects(f, r->app); /* graph and metadata at once; lines wait for the batch */
         } else {
             add_line(f, r);
         }
@@ -413,14 +407,22 @@ static void consume(struct flusher *f, size_t from, size_t to)
     ring_release(&t->q, to - from);
 }
 
-static void publish(struct flusher *f, uint64_t tickets)
+/* Tells spoor_tracker_flush how far the flusher got. The spool's file count is the truth
+ * about what is still unsent; the latest failure is kept to explain it. */
+static void publish(struct flusher *f, uint64_t tickets, uint64_t gen)
 {
     struct spoor_tracker *t = f->t;
+    if (t->spool_dir)
+        __atomic_store_n(&t->n_spool_pending, spool_count(t->spool_dir), __ATOMIC_RELAXED);
     pthread_mutex_lock(&t->q.mu);
-    if (f->batched == 0)
+    if (f->batched == 0) {
         t->done_tickets = tickets;
-    t->last_status = f->round_status;
-    t->last_err = f->round_err;
+        t->served_gen = gen;
+    }
+    if (f->round_status) {
+        t->last_status = f->round_status;
+        t->last_err = f->round_err;
+    }
     pthread_cond_broadcast(&t->progress);
     pthread_mutex_unlock(&t->q.mu);
 }
@@ -440,7 +442,8 @@ static void *flusher_main(void *arg)
         size_t from, to;
         uint64_t tickets;
         bool asked, closing;
-        ring_take(&t->q, deadline, &from, &to, &tickets, &asked, &closing);
+        uint64_t gen;
+        ring_take(&t->q, deadline, &from, &to, &tickets, &asked, &closing, &gen);
         f->round_status = 0;
         memset(&f->round_err, 0, sizeof f->round_err);
         consume(f, from, to);
@@ -450,9 +453,10 @@ static void *flusher_main(void *arg)
             flush_batches(f);
         else if (due)
             f->last_flush_mono = mono_ns();
-        if (f->spool_retry_at && mono_ns() >= f->spool_retry_at)
+        /* A flush request retries the spool at once: it asks for everything to be sent. */
+        if (f->spool_retry_at && (asked || mono_ns() >= f->spool_retry_at))
             retry_spool(f);
-        publish(f, tickets);
+        publish(f, tickets, gen);
         if (closing && to == from && f->batched == 0)
             break;
     }
@@ -483,6 +487,8 @@ int flusher_start(struct spoor_tracker *t, struct spoor_error *err)
         }
     }
     t->fl = f;
+    if (t->spool_dir) /* an earlier run's leftovers count from the start */
+        __atomic_store_n(&t->n_spool_pending, spool_count(t->spool_dir), __ATOMIC_RELAXED);
     if (pthread_create(&t->flusher, NULL, flusher_main, f) != 0) {
         flusher_stop(t);
         return spoor_error_set(err, SPOOR_E_CONFIG, "cannot start the flusher thread");

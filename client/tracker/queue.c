@@ -162,7 +162,7 @@ int ring_put(struct ring *q, const struct rec *h, const struct rec_str *strs, si
 }
 
 void ring_take(struct ring *q, int64_t deadline_ns, size_t *from, size_t *to, uint64_t *ntickets,
-               bool *asked, bool *closing)
+               bool *asked, bool *closing, uint64_t *flush_gen)
 {
     pthread_mutex_lock(&q->mu);
     struct timespec until = {deadline_ns / 1000000000, deadline_ns % 1000000000};
@@ -178,6 +178,7 @@ void ring_take(struct ring *q, int64_t deadline_ns, size_t *from, size_t *to, ui
     /* Taken with the snapshot, so a request made after it is seen by the next round. */
     *asked = q->flush_asked;
     *closing = q->closing;
+    *flush_gen = q->flush_gen;
     q->flush_asked = false;
     pthread_mutex_unlock(&q->mu);
 }

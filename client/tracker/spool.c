@@ -72,8 +72,9 @@ static char *header_json(const struct spool_obj *o)
     json_t *meta = json_array();
     for (size_t i = 0; i < o->nmeta; i++)
         json_array_append_new(meta, json_pack("[ss]", o->meta_names[i], o->meta_values[i]));
-    json_t *h = json_pack("{s:s, s:s, s:o, s:I}", "bucket", o->bucket, "key", o->key,
-                          "metadata", meta, "body_bytes", (json_int_t)o->body_len);
+    json_t *h = json_pack("{s:s, s:s, s:o, s:I, s:I}", "bucket", o->bucket, "key", o->key,
+                          "metadata", meta, "events", (json_int_t)o->nevents, "body_bytes",
+                          (json_int_t)o->body_len);
     char *s = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(h);
     return s;
@@ -161,6 +162,8 @@ static int parse_header(json_t *h, struct spool_obj *o)
         return SPOOR_E_PARSE;
     o->bucket = xstrdup(bucket);
     o->key = xstrdup(key);
+    json_int_t events = json_integer_value(json_object_get(h, "events"));
+    o->nevents = events > 0 ? (uint64_t)events : 0;
     size_t n = json_array_size(meta);
     o->meta_names = xcalloc(n ? n : 1, sizeof *o->meta_names);
     o->meta_values = xcalloc(n ? n : 1, sizeof *o->meta_values);
@@ -201,9 +204,27 @@ int spool_read(const char *path, struct spool_obj *o, struct spoor_error *err)
     free(data);
     if (rc) {
         spool_obj_cleanup(o);
-        return spoor_error_set(err, rc, "spool file %s is damaged (bad header or length)", path);
+        char aside[4200];
+        snprintf(aside, sizeof aside, "%s.damaged", path);
+        rename(path, aside);
+        return spoor_error_set(err, rc,
+                               "spool file %s is damaged (bad header or length); set aside as "
+                               "%s",
+                               path, aside);
     }
     return 0;
+}
+
+uint64_t spool_count(const char *dir)
+{
+    char **paths;
+    size_t n;
+    if (spool_list(dir, &paths, &n) != 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+    return n;
 }
 
 static int cmp_name(const void *a, const void *b)

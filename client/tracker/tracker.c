@@ -421,10 +421,11 @@ int spoor_tracker_flush(struct spoor_tracker *t, int timeout_ms, struct spoor_er
         deadline_after(&until, timeout_ms);
     pthread_mutex_lock(&t->q.mu);
     uint64_t target = t->q.tickets;
+    uint64_t gen = ++t->q.flush_gen; /* answered by a round that starts after this */
     t->q.flush_asked = true;
     pthread_cond_signal(&t->q.work);
     int rc = 0;
-    while (t->done_tickets < target && rc == 0) {
+    while ((t->done_tickets < target || t->served_gen < gen) && rc == 0) {
         if (timeout_ms < 0)
             pthread_cond_wait(&t->progress, &t->q.mu);
         else if (pthread_cond_timedwait(&t->progress, &t->q.mu, &until) == ETIMEDOUT)
@@ -432,10 +433,16 @@ int spoor_tracker_flush(struct spoor_tracker *t, int timeout_ms, struct spoor_er
                                  "tracker flush: not everything was sent within %d ms",
                                  timeout_ms);
     }
-    if (rc == 0 && t->last_status) {
-        rc = t->last_status;
-        if (err)
+    /* Done means sent: objects still in the spool make the flush fail, with the latest
+     * failure as the reason. */
+    if (rc == 0 && __atomic_load_n(&t->n_spool_pending, __ATOMIC_RELAXED) > 0) {
+        rc = t->last_status ? t->last_status : SPOOR_E_NET;
+        if (err) {
             *err = t->last_err;
+            if (!t->last_status)
+                spoor_error_set(err, rc, "objects are still waiting in the spool %s",
+                                t->spool_dir);
+        }
     }
     pthread_mutex_unlock(&t->q.mu);
     return rc;

@@ -59,6 +59,7 @@ struct ring {
     uint64_t wake_at;      /* pending count that wakes the flusher early */
     bool closing;
     bool flush_asked;
+    uint64_t flush_gen;    /* flush requests made so far */
     uint64_t dropped;
 };
 
@@ -79,7 +80,7 @@ int ring_put(struct ring *q, const struct rec *h, const struct rec_str *strs, si
  * number of tickets written so far, and whether a flush was asked (the request is consumed)
  * or the ring is closing; nothing is freed until ring_release(q, to - from). */
 void ring_take(struct ring *q, int64_t deadline_ns, size_t *from, size_t *to,
-               uint64_t *ntickets, bool *asked, bool *closing);
+               uint64_t *ntickets, bool *asked, bool *closing, uint64_t *flush_gen);
 void ring_release(struct ring *q, size_t nbytes);
 /* Walks records in [from, to): returns the record at *pos and advances *pos, NULL at the end. */
 const struct rec *ring_next(const struct ring *q, size_t *pos, size_t to);
@@ -125,7 +126,8 @@ struct spoor_tracker {
 
     /* Progress, under q.mu: tickets the flusher has finished with (sent or spooled). */
     uint64_t done_tickets;
-    int last_status;               /* of the latest send; 0 when it went through */
+    uint64_t served_gen;           /* flush requests answered by a finished round */
+    int last_status;               /* the latest failed send's code (kept until another) */
     struct spoor_error last_err;
     pthread_cond_t progress;
 

@@ -36,7 +36,8 @@ static int drain(struct ring *q, int64_t *next_seq, const char *prefix)
     size_t from, to;
     uint64_t tickets;
     bool asked, closing;
-    ring_take(q, soon(0), &from, &to, &tickets, &asked, &closing);
+    uint64_t gen;
+    ring_take(q, soon(0), &from, &to, &tickets, &asked, &closing, &gen);
     size_t pos = from;
     const struct rec *r;
     int n = 0;
@@ -198,7 +199,8 @@ static void test_many_writers_one_reader(void **state)
         size_t from, to;
         uint64_t tickets;
         bool asked, closing;
-        ring_take(&q, soon(5), &from, &to, &tickets, &asked, &closing);
+        uint64_t gen;
+        ring_take(&q, soon(5), &from, &to, &tickets, &asked, &closing, &gen);
         size_t pos = from;
         const struct rec *r;
         while ((r = ring_next(&q, &pos, to))) {
