@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* size bytes of xorshift32 output from seed: the same file for the same arguments. */
@@ -43,6 +44,28 @@ static inline bool files_equal(const char *a, const char *b)
     fclose(fa);
     fclose(fb);
     return same;
+}
+
+/* The whole of a text file, NUL-terminated (new; free()); NULL when it cannot be opened. */
+static inline char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, len = 0, n;
+    char *s = malloc(cap);
+    assert_non_null(s);
+    while ((n = fread(s + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (cap - len - 1 == 0) {
+            cap *= 2;
+            s = realloc(s, cap);
+            assert_non_null(s);
+        }
+    }
+    fclose(f);
+    s[len] = '\0';
+    return s;
 }
 
 #endif

@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support/files.h"
+
 #include <spoor/tracker.h>
 
 #include <jansson.h>
@@ -59,17 +61,6 @@ static void parse_lines(json_t *events, const char *text)
     }
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = calloc(1, 4 << 20);
-    size_t n = fread(buf, 1, (4 << 20) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
 
 static char *local_file(const char *root, const char *project, const char *app, const char *name)
 {

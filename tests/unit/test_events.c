@@ -21,6 +21,8 @@
 #include <time.h>
 
 #include <cmocka.h>
+
+#include "support/files.h"
 #include <dirent.h>
 
 #include <spoor/error.h>
@@ -33,26 +35,6 @@
 
 /* ---- files and escapes (as in test_json.c) -------------------------------------------- */
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    size_t cap = 1 << 16, len = 0, n;
-    char *s = malloc(cap);
-    assert_non_null(s);
-    while ((n = fread(s + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (cap - len - 1 == 0) {
-            cap *= 2;
-            s = realloc(s, cap);
-            assert_non_null(s);
-        }
-    }
-    fclose(f);
-    s[len] = '\0';
-    return s;
-}
 
 static int hexval(char c)
 {

@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "support/files.h"
+
 #include <spoor/error.h>
 
 #include "buf.h"
@@ -30,26 +32,6 @@
 
 /* ---- files and the text escapes ------------------------------------------------------- */
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    size_t cap = 1 << 16, len = 0, n;
-    char *s = malloc(cap);
-    assert_non_null(s);
-    while ((n = fread(s + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (cap - len - 1 == 0) {
-            cap *= 2;
-            s = realloc(s, cap);
-            assert_non_null(s);
-        }
-    }
-    fclose(f);
-    s[len] = '\0';
-    return s;
-}
 
 static int hexval(char c)
 {
@@ -143,6 +125,8 @@ static void each_line(struct run *r, const char *path, void (*fn)(struct run *, 
                       void *arg)
 {
     char *text = slurp(path);
+    if (!text)
+        fail_msg("cannot open %s", path);
     r->file = path;
     r->line = 0;
     for (char *p = text, *nl; p && *p; p = nl ? nl + 1 : NULL) {

@@ -32,6 +32,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "support/files.h"
 #include <dirent.h>
 
 #include <spoor/error.h>
@@ -48,26 +50,6 @@ static size_t invalid_files, invalid_substrings;
 
 /* ---- files ---------------------------------------------------------------------------- */
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, len = 0, n;
-    char *s = malloc(cap);
-    assert_non_null(s);
-    while ((n = fread(s + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (cap - len - 1 == 0) {
-            cap *= 2;
-            s = realloc(s, cap);
-            assert_non_null(s);
-        }
-    }
-    fclose(f);
-    s[len] = '\0';
-    return s;
-}
 
 static bool exists(const char *path)
 {
