@@ -31,7 +31,12 @@ int ring_init(struct ring *q, size_t cap, uint64_t wake_at)
     if (!q->mem)
         return -ENOMEM;
     q->wake_at = wake_at;
-    pthread_mutex_init(&q->mu, NULL);
+    /* Adaptive: a writer spins briefly before sleeping, as records are copied in nanoseconds. */
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init(&q->mu, &ma);
+    pthread_mutexattr_destroy(&ma);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -147,13 +152,16 @@ int ring_put(struct ring *q, const struct rec *h, const struct rec_str *strs, si
             q->used += filler;
         }
         write_rec(q, at, h, strs, nstr, n);
-        q->head = (at + n) % q->cap;
+        q->head = at + n == q->cap ? 0 : at + n;
         q->used += n;
         q->tickets++;
         if (ticket)
             *ticket = q->tickets;
-        if (h->kind == REC_EVENT && ++q->pending == q->wake_at)
-            pthread_cond_signal(&q->work);
+        if (h->kind == REC_EVENT) {
+            q->events++;
+            if (++q->pending == q->wake_at)
+                pthread_cond_signal(&q->work);
+        }
         if (h->kind == REC_APP)
             pthread_cond_signal(&q->work);
     }

@@ -33,25 +33,31 @@ static int refuse(struct spoor_tracker *t)
     return SPOOR_E_INVALID;
 }
 
-static bool json_ok(const char *s, enum json_kind kind)
-{
-    return s && json_check(s, strlen(s), kind, NULL, NULL) == 0;
-}
-
-/* Text that goes into a JSON string: valid UTF-8, or NULL where NULL is allowed. */
-static bool text_ok(const char *s)
-{
-    return s && json_utf8_valid(s, strlen(s));
-}
-
-static bool opt_text_ok(const char *s)
-{
-    return !s || json_utf8_valid(s, strlen(s));
-}
-
 static struct rec_str str(const char *s)
 {
     return (struct rec_str){s, s ? strlen(s) : 0};
+}
+
+/* Checks on strings already measured: each payload's length is taken once per hook. */
+static bool json_ok(struct rec_str s, enum json_kind kind)
+{
+    return s.s && json_check(s.s, s.len, kind, NULL, NULL) == 0;
+}
+
+static bool opt_json_ok(struct rec_str s, enum json_kind kind)
+{
+    return !s.s || json_check(s.s, s.len, kind, NULL, NULL) == 0;
+}
+
+/* Text that goes into a JSON string: valid UTF-8, or NULL where NULL is allowed. */
+static bool text_ok(struct rec_str s)
+{
+    return s.s && json_utf8_valid(s.s, s.len);
+}
+
+static bool opt_text_ok(struct rec_str s)
+{
+    return !s.s || json_utf8_valid(s.s, s.len);
 }
 
 static int put_event(struct spoor_app *a, enum ev_type type, int64_t seq, int64_t items,
@@ -61,28 +67,25 @@ static int put_event(struct spoor_app *a, enum ev_type type, int64_t seq, int64_
     struct rec h = {.kind = REC_EVENT, .ev_type = (uint16_t)type, .ndeps = ndeps,
                     .time_ns = now_ns(), .seq = seq, .items = items, .app = a};
     int block = t->full_policy == SPOOR_FULL_BLOCK ? t->block_ms : 0;
-    int rc = ring_put(&t->q, &h, strs, nstr, block, NULL);
-    if (rc == 0)
-        __atomic_add_fetch(&t->n_enqueued, 1, __ATOMIC_RELAXED);
-    return rc;
+    return ring_put(&t->q, &h, strs, nstr, block, NULL); /* counts the event under its lock */
 }
 
 int spoor_step_begin(struct spoor_app *a, int64_t sequence_id, const char *action,
                      const char *inputs_json)
 {
-    if (!a || !text_ok(action) || !json_ok(inputs_json, JSON_OBJECT) || sequence_id < 0)
-        return a ? refuse(a->t) : SPOOR_E_INVALID;
     struct rec_str s[] = {str(action), str(inputs_json)};
+    if (!a || !text_ok(s[0]) || !json_ok(s[1], JSON_OBJECT) || sequence_id < 0)
+        return a ? refuse(a->t) : SPOOR_E_INVALID;
     return put_event(a, EV_BEGIN_ENTRY, sequence_id, 0, 0, s, 2);
 }
 
 int spoor_step_end(struct spoor_app *a, int64_t sequence_id, const char *action,
                    const char *result_json, const char *state_json, const char *exception)
 {
-    if (!a || !text_ok(action) || !json_ok(state_json, JSON_OBJECT) || sequence_id < 0 ||
-        (result_json && !json_ok(result_json, JSON_OBJECT_OR_NULL)) || !opt_text_ok(exception))
-        return a ? refuse(a->t) : SPOOR_E_INVALID;
     struct rec_str s[] = {str(action), str(result_json), str(state_json), str(exception)};
+    if (!a || !text_ok(s[0]) || !json_ok(s[2], JSON_OBJECT) || sequence_id < 0 ||
+        !opt_json_ok(s[1], JSON_OBJECT_OR_NULL) || !opt_text_ok(s[3]))
+        return a ? refuse(a->t) : SPOOR_E_INVALID;
     return put_event(a, EV_END_ENTRY, sequence_id, 0, 0, s, 4);
 }
 
@@ -90,48 +93,49 @@ int spoor_span_begin(struct spoor_app *a, int64_t action_sequence_id, const char
                      const char *span_name, const char *parent_span_id,
                      const char *const *dependencies, size_t ndeps)
 {
-    if (!a || !text_ok(span_id) || !text_ok(span_name) || !opt_text_ok(parent_span_id) ||
+    struct rec_str id = str(span_id), name = str(span_name), parent = str(parent_span_id);
+    if (!a || !text_ok(id) || !text_ok(name) || !opt_text_ok(parent) ||
         action_sequence_id < 0 || ndeps > 64 || (ndeps && !dependencies))
         return a ? refuse(a->t) : SPOOR_E_INVALID;
     /* Dependencies travel as one string of ndeps NUL-terminated ids. */
     char packed[4096];
     size_t n = 0;
     for (size_t i = 0; i < ndeps; i++) {
-        size_t len = dependencies[i] ? strlen(dependencies[i]) : SIZE_MAX;
-        if (len == SIZE_MAX || n + len + 1 > sizeof packed || !text_ok(dependencies[i]))
+        struct rec_str d = str(dependencies[i]);
+        size_t len = d.len;
+        if (!d.s || n + len + 1 > sizeof packed || !text_ok(d))
             return refuse(a->t);
         memcpy(packed + n, dependencies[i], len + 1);
         n += len + 1;
     }
-    struct rec_str s[] = {str(span_id), str(span_name), str(parent_span_id), {packed, n}};
+    struct rec_str s[] = {id, name, parent, {packed, n}};
     return put_event(a, EV_BEGIN_SPAN, action_sequence_id, 0, (uint32_t)ndeps, s, 4);
 }
 
 int spoor_span_end(struct spoor_app *a, int64_t action_sequence_id, const char *span_id)
 {
-    if (!a || !text_ok(span_id) || action_sequence_id < 0)
-        return a ? refuse(a->t) : SPOOR_E_INVALID;
     struct rec_str s[] = {str(span_id)};
+    if (!a || !text_ok(s[0]) || action_sequence_id < 0)
+        return a ? refuse(a->t) : SPOOR_E_INVALID;
     return put_event(a, EV_END_SPAN, action_sequence_id, 0, 0, s, 1);
 }
 
 int spoor_attribute(struct spoor_app *a, int64_t action_sequence_id, const char *span_id,
                     const char *key, const char *value_json, const char *tags_json)
 {
-    if (!a || !text_ok(key) || !opt_text_ok(span_id) || action_sequence_id < 0 ||
-        !json_ok(value_json, JSON_ANY) ||
-        (tags_json && !json_ok(tags_json, JSON_STRING_MAP)))
-        return a ? refuse(a->t) : SPOOR_E_INVALID;
     struct rec_str s[] = {str(key), str(span_id), str(value_json), str(tags_json)};
+    if (!a || !text_ok(s[0]) || !opt_text_ok(s[1]) || action_sequence_id < 0 ||
+        !json_ok(s[2], JSON_ANY) || !opt_json_ok(s[3], JSON_STRING_MAP))
+        return a ? refuse(a->t) : SPOOR_E_INVALID;
     return put_event(a, EV_ATTRIBUTE, action_sequence_id, 0, 0, s, 4);
 }
 
 static int stream_event(struct spoor_app *a, enum ev_type type, int64_t seq, const char *span_id,
                         int64_t items)
 {
-    if (!a || seq < 0 || items < 0 || !opt_text_ok(span_id))
-        return a ? refuse(a->t) : SPOOR_E_INVALID;
     struct rec_str s[] = {str(span_id)};
+    if (!a || seq < 0 || items < 0 || !opt_text_ok(s[0]))
+        return a ? refuse(a->t) : SPOOR_E_INVALID;
     return put_event(a, type, seq, items, 0, s, 1);
 }
 
@@ -469,7 +473,6 @@ int spoor_tracker_free(struct spoor_tracker *t, int timeout_ms)
 void spoor_tracker_stats(struct spoor_tracker *t, struct spoor_tracker_stats *out)
 {
     memset(out, 0, sizeof *out);
-    out->events_enqueued = __atomic_load_n(&t->n_enqueued, __ATOMIC_RELAXED);
     out->events_refused = __atomic_load_n(&t->n_refused, __ATOMIC_RELAXED);
     out->events_written = __atomic_load_n(&t->n_written, __ATOMIC_RELAXED);
     out->objects_written = __atomic_load_n(&t->n_objects, __ATOMIC_RELAXED);
@@ -477,6 +480,7 @@ void spoor_tracker_stats(struct spoor_tracker *t, struct spoor_tracker_stats *ou
     out->spool_pending = __atomic_load_n(&t->n_spool_pending, __ATOMIC_RELAXED);
     pthread_mutex_lock(&t->q.mu);
     out->events_dropped = t->q.dropped;
+    out->events_enqueued = t->q.events;
     out->queue_bytes_used = t->q.used;
     pthread_mutex_unlock(&t->q.mu);
 }

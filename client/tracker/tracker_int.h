@@ -56,6 +56,7 @@ struct ring {
     size_t used;
     uint64_t tickets;      /* records ever written; a record's ticket is its position */
     uint64_t pending;      /* event records not yet taken by the flusher */
+    uint64_t events;       /* event records ever written */
     uint64_t wake_at;      /* pending count that wakes the flusher early */
     bool closing;
     bool flush_asked;
@@ -132,7 +133,7 @@ struct spoor_tracker {
     pthread_cond_t progress;
 
     /* Counters (atomics). */
-    uint64_t n_enqueued, n_refused, n_written, n_objects, n_spooled, n_spool_pending;
+    uint64_t n_refused, n_written, n_objects, n_spooled, n_spool_pending;
 };
 
 /* ---- flusher.c ------------------------------------------------------------------------- */
