@@ -117,7 +117,6 @@ int fs_rmdir_flat(int dfd, const char *rel);
 int fs_sync_dir(int dfd, const char *rel);
 /* n random lower-case hex digits and a NUL into out[n + 1]. */
 void fs_random_hex(char *out, size_t n);
-int fs_write_all(int fd, const void *data, size_t n);
 int fs_pread_all(int fd, void *data, size_t n, int64_t offset);
 /* Copies len bytes of in from offset to out's current position (copy_file_range when the
  * kernel can, else through a buffer). -EIO when in is shorter than that. */

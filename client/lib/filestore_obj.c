@@ -188,7 +188,7 @@ static int commit_doc(struct fs_ctx *c, const struct fs_keypath *kp, const char 
     if (fd < 0)
         rc = -errno;
     if (rc == 0)
-        rc = fs_write_all(fd, text, strlen(text));
+        rc = write_all(fd, text, strlen(text));
     if (rc == 0 && fsync(fd) != 0)
         rc = -errno;
     if (fd >= 0 && close(fd) != 0 && rc == 0)
@@ -260,7 +260,7 @@ static int hash_copy(EVP_MD_CTX *md, int in, int64_t offset, int64_t len, int ou
         rc = fs_pread_all(in, chunk, n, offset);
         if (rc == 0) {
             EVP_DigestUpdate(md, chunk, n);
-            rc = fs_write_all(out, chunk, n);
+            rc = write_all(out, chunk, n);
         }
         offset += (int64_t)n;
         len -= (int64_t)n;
@@ -286,7 +286,7 @@ int fs_body_write(struct fs_ctx *c, int fd, const char *dest_rel, unsigned char 
         *size = len;
     } else {
         EVP_DigestUpdate(md, b->data ? b->data : "", b->len);
-        if ((rc = fs_write_all(fd, b->data ? b->data : "", b->len)) != 0)
+        if ((rc = write_all(fd, b->data ? b->data : "", b->len)) != 0)
             rc = fs_fail_errno(c, rc, "cannot write", dest_rel);
         *size = (int64_t)b->len;
     }

@@ -227,20 +227,6 @@ void fs_random_hex(char *out, size_t n)
     out[n] = '\0';
 }
 
-int fs_write_all(int fd, const void *data, size_t n)
-{
-    const char *p = data;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 int fs_pread_all(int fd, void *data, size_t n, int64_t offset)
 {
@@ -266,7 +252,7 @@ static int copy_buffered(int in, int64_t offset, int64_t len, int out)
         size_t n = len < FS_CHUNK ? (size_t)len : FS_CHUNK;
         rc = fs_pread_all(in, chunk, n, offset);
         if (rc == 0)
-            rc = fs_write_all(out, chunk, n);
+            rc = write_all(out, chunk, n);
         offset += (int64_t)n;
         len -= (int64_t)n;
     }
@@ -306,7 +292,7 @@ int fs_write_atomic(int bfd, const char *dir, const char *rel, const char *text,
     int fd = openat(bfd, tmp->data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0)
         return -errno;
-    int rc = fs_write_all(fd, text, strlen(text));
+    int rc = write_all(fd, text, strlen(text));
     if (rc == 0 && fsync(fd) != 0)
         rc = -errno;
     if (close(fd) != 0 && rc == 0)

@@ -346,14 +346,9 @@ static int sink_write(struct s3_req *r, const char *data, size_t n)
         if (s->data_cb(data, n, s->data_ud) != 0)
             return SPOOR_E_CALLBACK;
     } else if (s->path) {
-        for (size_t off = 0; off < n;) {
-            ssize_t w = write(r->sink_fd, data + off, n - off);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0)
-                return -errno;
-            off += (size_t)w;
-        }
+        int rc = write_all(r->sink_fd, data, n);
+        if (rc)
+            return rc;
     } else {
         return buf_append(&r->resp, data, n);
     }

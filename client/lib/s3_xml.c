@@ -66,7 +66,7 @@ static const char *snippet(const char *s, char out[48])
         out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
     out[i] = '\0';
     if (s && s[i])
-        strcpy(out + i, "...");
+        memcpy(out + i, "...", 4);
     return out;
 }
 

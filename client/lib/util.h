@@ -23,6 +23,8 @@ bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
 /* ASCII case-insensitive comparison of the first n bytes. */
 bool str_ieq_n(const char *a, const char *b, size_t n);
+/* Writes all n bytes to fd, retrying short writes and EINTR; 0 or -errno. */
+int write_all(int fd, const void *data, size_t n);
 /* Lower-case hex of n bytes into out[2n+1]. */
 void hex_encode(const unsigned char *in, size_t n, char *out);
 

@@ -50,14 +50,7 @@ static int append_locked(const char *path, const char *data, size_t len, bool lo
         return spoor_error_set(err, -errno, "cannot append to %s: %s", path, strerror(errno));
     if (lock)
         flock(fd, LOCK_EX);
-    int rc = 0;
-    while (len > 0 && rc == 0) {
-        ssize_t w = write(fd, data, len);
-        if (w < 0 && errno != EINTR)
-            rc = -errno;
-        else if (w > 0)
-            data += w, len -= (size_t)w;
-    }
+    int rc = write_all(fd, data, len);
     if (lock)
         flock(fd, LOCK_UN);
     close(fd);

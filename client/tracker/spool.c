@@ -80,19 +80,6 @@ static char *header_json(const struct spool_obj *o)
     return s;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 int spool_write(const char *dir, struct spool_obj *o, struct spoor_error *err)
 {
