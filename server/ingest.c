@@ -1,0 +1,347 @@
+/*
+ * ingest.c: object bodies to index rows (see ingest.h). Log objects are split into lines, each
+ * line checked in a fixed order (length, UTF-8, JSON object, known type, required fields) and
+ * either kept as an event or counted under the first reason it failed; metadata.json gives a
+ * partition key and two pointers; graph.json is only checked to be an object.
+ *
+ * It is deliberately not step assembly (section 2.4): every well-formed line is kept, orphan
+ * end_span lines included, and the lines keep file order. Invariants: an event's raw is a view
+ * into the caller's body; its span_id and time are its own copies; an ingest_log or
+ * ingest_metadata is freeable whatever state a failing call left it in.
+ */
+#include "ingest.h"
+
+#include <spoor/error.h>
+
+#include "util.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <string.h>
+
+/* How each known type names its sequence id and time fields. */
+struct event_kind {
+    const char *type;
+    const char *seq_field;
+    const char *time_field;
+    bool needs_span_id;
+};
+
+static const struct event_kind kinds[] = {
+    {"begin_entry", "sequence_id", "start_time", false},
+    {"end_entry", "sequence_id", "end_time", false},
+    {"suspend_entry", "sequence_id", "suspend_time", false},
+    {"begin_span", "action_sequence_id", "start_time", true},
+    {"end_span", "action_sequence_id", "end_time", true},
+    {"attribute", "action_sequence_id", "time_logged", false},
+    {"begin_stream", "action_sequence_id", "stream_init_time", false},
+    {"first_item_stream", "action_sequence_id", "first_item_time", false},
+    {"end_stream", "action_sequence_id", "end_time", false},
+};
+
+/* The outcome of one line: kept, or one of the skip reasons. */
+enum line_verdict { LINE_KEPT, LINE_BAD_UTF8, LINE_BAD_JSON, LINE_UNKNOWN, LINE_MISSING };
+
+/* Length of the UTF-8 sequence starting at s[0..n), or 0 when it is invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, min = 0x10000;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    unsigned cp = c & (0x3f >> (len - 1));
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+static bool utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq(p + i, n - i);
+        if (k == 0)
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+static bool is_blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+            return false;
+    return true;
+}
+
+/* Parses s[0..n) as one JSON object: 0 with *obj (new), SPOOR_E_INVALID, or -ENOMEM. */
+static int load_object(const char *s, size_t n, json_t **obj)
+{
+    json_error_t err;
+    /* JSON_ALLOW_NUL: Python's json accepts "\u0000", so a line with one is still an event. */
+    json_t *j = json_loadb(s, n, JSON_ALLOW_NUL, &err);
+    *obj = NULL;
+    if (!j)
+        return json_error_code(&err) == json_error_out_of_memory ? -ENOMEM : SPOOR_E_INVALID;
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return SPOOR_E_INVALID;
+    }
+    *obj = j;
+    return 0;
+}
+
+static const struct event_kind *kind_of(json_t *obj)
+{
+    const char *type = json_string_value(json_object_get(obj, "type"));
+    if (!type)
+        return NULL;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(kinds[i].type, type) == 0)
+            return &kinds[i];
+    return NULL;
+}
+
+static char *string_or_null(json_t *obj, const char *key)
+{
+    return xstrdup_or_null(json_string_value(json_object_get(obj, key)));
+}
+
+/* Fills ev from an already parsed object; returns the verdict for the line. */
+static enum line_verdict event_fill(json_t *obj, struct ingest_event *ev)
+{
+    const struct event_kind *k = kind_of(obj);
+    if (!k)
+        return LINE_UNKNOWN;
+    json_t *seq = json_object_get(obj, k->seq_field);
+    if (!json_is_integer(seq))
+        return LINE_MISSING;
+    if (k->needs_span_id && !json_is_string(json_object_get(obj, "span_id")))
+        return LINE_MISSING;
+    str_copy(ev->type, sizeof ev->type, k->type);
+    ev->has_sequence_id = true;
+    ev->sequence_id = (int64_t)json_integer_value(seq);
+    ev->span_id = string_or_null(obj, "span_id");
+    ev->time = string_or_null(obj, k->time_field);
+    return LINE_KEPT;
+}
+
+/* Classifies line s[0..n) and, when it is kept, fills ev. Returns the verdict or -ENOMEM. */
+static int line_classify(const char *s, size_t n, struct ingest_event *ev)
+{
+    if (!utf8_valid(s, n))
+        return LINE_BAD_UTF8;
+    json_t *obj;
+    int rc = load_object(s, n, &obj);
+    if (rc == -ENOMEM)
+        return rc;
+    if (rc != 0)
+        return LINE_BAD_JSON;
+    enum line_verdict v = event_fill(obj, ev);
+    json_decref(obj);
+    return (int)v;
+}
+
+static void count_skip(struct ingest_skips *sk, int verdict)
+{
+    switch (verdict) {
+    case LINE_BAD_UTF8:
+        sk->invalid_utf8++;
+        break;
+    case LINE_BAD_JSON:
+        sk->bad_json++;
+        break;
+    case LINE_UNKNOWN:
+        sk->unknown_type++;
+        break;
+    default:
+        sk->missing_field++;
+        break;
+    }
+}
+
+/* Handles one line (without its '\n') of out's object; 0 or -ENOMEM. */
+static int take_line(const char *s, size_t n, int line_no, size_t max_line_bytes, size_t *cap,
+                     struct ingest_log *out)
+{
+    if (n > 0 && s[n - 1] == '\r')
+        n--;
+    if (n > max_line_bytes) {
+        out->skipped.too_long++;
+        return 0;
+    }
+    if (is_blank(s, n))
+        return 0;
+    struct ingest_event ev = {.raw = s, .raw_len = n, .line_no = line_no};
+    int v = line_classify(s, n, &ev);
+    if (v < 0)
+        return v;
+    if (v != LINE_KEPT) {
+        count_skip(&out->skipped, v);
+        return 0;
+    }
+    if (out->n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        out->events = xrealloc(out->events, *cap * sizeof *out->events);
+    }
+    out->events[out->n++] = ev;
+    return 0;
+}
+
+int ingest_parse_log(const char *body, size_t len, size_t max_line_bytes, struct ingest_log *out)
+{
+    size_t cap = 0, pos = 0;
+    int line_no = 0, rc = 0;
+    memset(out, 0, sizeof *out);
+    while (pos < len) {
+        const char *nl = memchr(body + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - body) : len;
+        rc = take_line(body + pos, end - pos, ++line_no, max_line_bytes, &cap, out);
+        if (rc != 0)
+            goto fail;
+        pos = end + 1;
+    }
+    return 0;
+fail:
+    ingest_log_cleanup(out);
+    return rc;
+}
+
+void ingest_log_cleanup(struct ingest_log *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->events[i].span_id);
+        free(l->events[i].time);
+    }
+    free(l->events);
+    memset(l, 0, sizeof *l);
+}
+
+/* ---- metadata.json and graph.json ---------------------------------------------------------- */
+
+/* An optional string member: 0 with *out (new or NULL), or SPOOR_E_INVALID. */
+static int opt_string(json_t *obj, const char *key, char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return SPOOR_E_INVALID;
+    *out = xstrdup(json_string_value(v));
+    return 0;
+}
+
+static int pointer_parse(json_t *v, struct ingest_pointer *p, const char **why)
+{
+    if (!v || json_is_null(v))
+        return 0;
+    *why = "pointer is not an object or null";
+    if (!json_is_object(v))
+        return SPOOR_E_INVALID;
+    json_t *type = json_object_get(v, "type");
+    *why = "pointer type is not a string";
+    if (type && !json_is_string(type))
+        return SPOOR_E_INVALID;
+    *why = "pointer app_id is not a string";
+    if (!json_is_string(json_object_get(v, "app_id")))
+        return SPOOR_E_INVALID;
+    p->present = true;
+    p->app_id = xstrdup(json_string_value(json_object_get(v, "app_id")));
+    *why = "pointer partition_key is not a string or null";
+    if (opt_string(v, "partition_key", &p->partition_key) != 0)
+        return SPOOR_E_INVALID;
+    json_t *seq = json_object_get(v, "sequence_id");
+    *why = "pointer sequence_id is not an integer or null";
+    if (seq && !json_is_null(seq) && !json_is_integer(seq))
+        return SPOOR_E_INVALID;
+    p->has_sequence_id = json_is_integer(seq);
+    p->sequence_id = p->has_sequence_id ? (int64_t)json_integer_value(seq) : 0;
+    *why = NULL;
+    return 0;
+}
+
+int ingest_parse_metadata(const char *body, size_t len, struct ingest_metadata *out,
+                          const char **why)
+{
+    const char *reason = NULL;
+    json_t *obj = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = load_object(body, len, &obj);
+    reason = "not a JSON object";
+    if (rc != 0)
+        goto fail;
+    rc = SPOOR_E_INVALID;
+    json_t *type = json_object_get(obj, "type");
+    reason = "type is not a string";
+    if (type && !json_is_string(type))
+        goto fail;
+    reason = "partition_key is not a string or null";
+    if (opt_string(obj, "partition_key", &out->partition_key) != 0)
+        goto fail;
+    rc = pointer_parse(json_object_get(obj, "parent_pointer"), &out->parent, &reason);
+    if (rc != 0)
+        goto fail;
+    rc = pointer_parse(json_object_get(obj, "spawning_parent_pointer"), &out->spawning, &reason);
+    if (rc != 0)
+        goto fail;
+    json_decref(obj);
+    return 0;
+fail:
+    if (why)
+        *why = rc == -ENOMEM ? "out of memory" : reason;
+    json_decref(obj);
+    ingest_metadata_cleanup(out);
+    return rc;
+}
+
+static void pointer_cleanup(struct ingest_pointer *p)
+{
+    free(p->app_id);
+    free(p->partition_key);
+    memset(p, 0, sizeof *p);
+}
+
+void ingest_metadata_cleanup(struct ingest_metadata *m)
+{
+    free(m->partition_key);
+    m->partition_key = NULL;
+    pointer_cleanup(&m->parent);
+    pointer_cleanup(&m->spawning);
+}
+
+int ingest_check_graph(const char *body, size_t len, size_t max_bytes, const char **why)
+{
+    const char *reason = "graph is larger than the limit";
+    json_t *obj = NULL;
+    int rc = SPOOR_E_INVALID;
+    if (len > max_bytes)
+        goto fail;
+    rc = load_object(body, len, &obj);
+    reason = rc == -ENOMEM ? "out of memory" : "not a JSON object";
+    if (rc != 0)
+        goto fail;
+    json_decref(obj);
+    return 0;
+fail:
+    if (why)
+        *why = reason;
+    return rc;
+}
