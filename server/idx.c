@@ -443,3 +443,22 @@ int idx_count(struct idx *x, const char *table, int64_t *n, struct spoor_error *
     sqlite3_finalize(st);
     return rc;
 }
+
+int idx_change_marker(struct idx *x, char *out, size_t size, struct spoor_error *err)
+{
+    static const char q[] =
+        "SELECT (SELECT count(*) FROM object), (SELECT count(*) FROM annotation), "
+        "(SELECT coalesce(max(updated), '') FROM annotation), "
+        "(SELECT coalesce(sum(count), 0) FROM skipped)";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(x->db, q, -1, &st, NULL) != SQLITE_OK)
+        return db_error(x, err, "change marker");
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : db_error(x, err, "change marker");
+    if (!rc)
+        snprintf(out, size, "%lld/%lld/%s/%lld", (long long)sqlite3_column_int64(st, 0),
+                 (long long)sqlite3_column_int64(st, 1),
+                 (const char *)sqlite3_column_text(st, 2),
+                 (long long)sqlite3_column_int64(st, 3));
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -67,6 +67,10 @@ int idx_job_finish(struct idx *x, int64_t job_id, bool ok, int64_t records, int6
 /* A consistent copy of the whole index at dest (VACUUM INTO; dest must not exist). */
 int idx_snapshot(struct idx *x, const char *dest, struct spoor_error *err);
 
+/* A short text that changes whenever indexed data or annotations change (not job rows), to
+ * skip snapshots of an unchanged index. */
+int idx_change_marker(struct idx *x, char *out, size_t size, struct spoor_error *err);
+
 /* Counts for tests and /metrics: rows of table (one of the schema's tables). */
 int idx_count(struct idx *x, const char *table, int64_t *n, struct spoor_error *err);
 
