@@ -6,7 +6,7 @@
  *
  * The default target, with no option, is the server's embedded store: --store
  * "$BURR_SERVER_ROOT/objects" (BURR_SERVER_ROOT defaulting to ~/.burr_server) and bucket
- * spoor-demo. Objects are spooled in a private temporary directory while they are sent; it is
+ * spoor-local. Objects are spooled in a private temporary directory while they are sent; it is
  * removed when everything went out, and named in the error otherwise.
  */
 #include "cli.h"

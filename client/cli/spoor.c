@@ -48,12 +48,12 @@ static const struct cli_command commands[] = {
      "partition key user_0) and project demo_chatbot (conversations with nested spans,\n"
      "attributes, streams, a failing step and a spawned child application).\n"
      "  --store DIR     S3 layout in a local bucket store at DIR (bucket: --bucket, default\n"
-     "                  spoor-demo; created if missing)\n"
+     "                  spoor-local; created if missing)\n"
      "  --bucket BUCKET S3 layout in BUCKET through the routes (--routes, SPOOR_ROUTES) or the\n"
      "                  AWS environment; the bucket must exist\n"
      "  --local DIR     Burr's local layout (~/.burr style) under DIR\n"
      "Without any of them: --store \"$BURR_SERVER_ROOT/objects\" (default\n"
-     "~/.burr_server/objects) --bucket spoor-demo. A project already there is left alone.",
+     "~/.burr_server/objects) --bucket spoor-local. A project already there is left alone.",
      cmd_demo},
 };
 

@@ -22,7 +22,7 @@ static const char options_help[] =
     "                     or SPOOR_ROUTES, else the AWS environment (AWS_ACCESS_KEY_ID, ...,\n"
     "                     AWS_ENDPOINT_URL_S3)\n"
     "  --store DIR        S3 layout in a local bucket store at DIR, as spoor-server's\n"
-    "                     embedded store (bucket: --bucket, default spoor-demo; created)\n"
+    "                     embedded store (bucket: --bucket, default spoor-local; created)\n"
     "  --local DIR        Burr's local layout under DIR (as Burr's ~/.burr)\n"
     "Options:\n"
     "  --routes FILE      routes file for --bucket\n"

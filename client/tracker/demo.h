@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define SPOOR_DEMO_BUCKET "spoor-demo"
+#define SPOOR_DEMO_BUCKET "spoor-local" /* the embedded store's bucket, as spoor-server uses it */
 #define SPOOR_DEMO_COUNTER_PROJECT "demo_counter"
 #define SPOOR_DEMO_CHATBOT_PROJECT "demo_chatbot"
 

@@ -14,13 +14,13 @@ cat >"$work/routes.json" <<JSON
 {"endpoints": {"disk": {"type": "file", "root": "$work/objects"}},
  "routes": [{"from": "s3://*/", "to": "disk://*/"}]}
 JSON
-"$spoor" --routes "$work/routes.json" ls -r s3://spoor-demo/data/ >"$work/ls1"
+"$spoor" --routes "$work/routes.json" ls -r s3://spoor-local/data/ >"$work/ls1"
 ok grep -q "data/demo_counter/.*/user_0/count-to-42/graph.json" "$work/ls1"
 ok grep -q "data/demo_chatbot/.*/__none__/chat-6-demonstrate-errors/.*__log.jsonl" "$work/ls1"
 ok grep -q "chat-3-physics-units/metadata.json" "$work/ls1"
 n1=$(wc -l <"$work/ls1")
 ok "$spoor" demo --store "$work/objects" >"$work/out2" 2>&1
-"$spoor" --routes "$work/routes.json" ls -r s3://spoor-demo/data/ >"$work/ls2"
+"$spoor" --routes "$work/routes.json" ls -r s3://spoor-local/data/ >"$work/ls2"
 ok [ "$(wc -l <"$work/ls2")" = "$n1" ]
 
 ok "$spoor" demo --local "$work/burr" >"$work/out3" 2>&1
