@@ -36,6 +36,14 @@ check "bulk events" "$(q "$work/r1/db.sqlite3" "select count(*) from event e joi
 check "malformed key counted" "$(q "$work/r1/db.sqlite3" "select count from skipped where reason='malformed key'")" 1
 check "bad line counted" "$(q "$work/r1/db.sqlite3" "select count from skipped where reason='malformed JSON line'")" 1
 check "demo apps" "$(q "$work/r1/db.sqlite3" "select count(*) from application a join project p on p.id=a.project_id where p.name like 'demo_%'")" 8
+# A late writer: a key a minute older than the demo's newest (below the watermark) but
+# inside the lookback window is still indexed by the next tick.
+late=$(date -u -d '-1 minute' +%Y/%m/%d/%H/%M):00.000001
+printf '{"type":"begin_entry","start_time":"2026-11-21T10:00:00","action":"a","inputs":{},"sequence_id":0}' |
+    "$spoor" put - "s3://$bucket/data/demo_counter/$late/user_0/late-app/y__log.jsonl" || exit 1
+run "$work/r1" 200
+check "late writer inside lookback indexed" "$(q "$work/r1/db.sqlite3" "select count(*) from application where app_id='late-app'")" 1
+total=$((total + 1))
 events=$(q "$work/r1/db.sqlite3" 'select count(*) from event')
 
 # SIGKILL in the middle of indexing, then a restart: every event exactly once.
@@ -59,6 +67,14 @@ BURR_SERVER_ROOT=$work/r2 BURR_S3_BUCKET=$bucket "$server" --once --interval-ms 
 check "restored events" "$(q "$work/r2/db.sqlite3" 'select count(*) from event')" "$events"
 check "restored objects" "$(q "$work/r2/db.sqlite3" 'select count(*) from object')" "$total"
 grep -q "restored snapshot" "$work/log" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: no snapshot restored"; }
+
+# SIGTERM: a graceful stop with exit status 0.
+BURR_SERVER_ROOT=$work/r4 BURR_S3_BUCKET=$bucket "$server" --interval-ms 600000 2>"$work/term" &
+pid=$!
+for _ in $(seq 1 100); do grep -q "indexing tick 1" "$work/term" && break; sleep 0.1; done
+kill -TERM $pid
+wait $pid; check "SIGTERM exit status" "$?" 0
+grep -q "stopped" "$work/term" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: no graceful stop"; }
 
 BURR_UPDATE_INTERVAL_MILLISECONDS=soon "$server" --once 2>"$work/bad"; rc=$?
 check "bad config exit" "$rc" 2
