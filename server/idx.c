@@ -385,7 +385,8 @@ int idx_job_start(struct idx *x, int64_t project_id, int64_t *job_id, struct spo
     char now[64];
     now_iso(now);
     sqlite3_stmt *st = stmt(x, S_JOB_START);
-    sqlite3_bind_int64(st, 1, project_id);
+    if (project_id > 0) /* 0: a job about no project (discovery) */
+        sqlite3_bind_int64(st, 1, project_id);
     bind_text(st, 2, now);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_error(x, err, "cannot record a job");

@@ -59,7 +59,7 @@ struct idx_object {
 int idx_commit_batch(struct idx *x, int64_t project_id, const struct idx_object *objs, size_t n,
                      const char *watermark, struct spoor_error *err);
 
-/* Indexing jobs: one row per project per tick. */
+/* Indexing jobs: one row per project per tick (project_id 0: the discovery of projects). */
 int idx_job_start(struct idx *x, int64_t project_id, int64_t *job_id, struct spoor_error *err);
 int idx_job_finish(struct idx *x, int64_t job_id, bool ok, int64_t records, int64_t skipped,
                    const char *watermark, const char *error, struct spoor_error *err);

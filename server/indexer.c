@@ -390,6 +390,10 @@ static void on_discover(int status, struct spoor_s3_result *res, const struct sp
     struct indexer *ix = ud;
     if (status) {
         fprintf(stderr, "spoor-server: listing projects failed: %s\n", err->message);
+        struct spoor_error e;
+        int64_t job;
+        if (idx_job_start(ix->x, 0, &job, &e) == 0) /* the failure is on record, with why */
+            idx_job_finish(ix->x, job, false, 0, 0, NULL, err->message, &e);
         ix->status = status;
         ix->stats.failures++;
         finish_tick(ix);

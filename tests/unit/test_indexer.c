@@ -74,12 +74,13 @@ static void on_tick(int status, void *ud)
     r->status = status;
 }
 
-/* One tick with batch cap cap; returns its status. */
-static int tick(int cap)
+/* One tick with batch cap cap through routes (NULL: the local store); returns its status. */
+static int tick_via(int cap, const char *routes)
 {
     uv_loop_t loop;
     uv_loop_init(&loop);
-    struct spoor_router_opts ro = {.routes_path = "", .local_root = store};
+    struct spoor_router_opts ro = {.routes_path = routes ? routes : "",
+                                   .local_root = routes ? NULL : store};
     struct spoor_error err;
     struct spoor_router *r = spoor_router_new(&loop, &ro, &err);
     assert_non_null(r);
@@ -98,6 +99,11 @@ static int tick(int cap)
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
     return run.status;
+}
+
+static int tick(int cap)
+{
+    return tick_via(cap, NULL);
 }
 
 static int64_t objects_in_store(void)
@@ -204,6 +210,27 @@ static void test_late_writer_inside_lookback(void **state)
     assert_int_equal(scalar("SELECT count(*) FROM application WHERE app_id = 'late-app'"), 1);
 }
 
+/* An endpoint that does not answer fails the tick with its reason in the job row; the next
+ * tick, with the endpoint back, indexes everything. */
+static void test_s3_failure_fails_job_then_retries(void **state)
+{
+    char routes[400];
+    snprintf(routes, sizeof routes, "%s/dead.json", dir);
+    FILE *f = fopen(routes, "w");
+    fprintf(f, "{\"endpoints\": {\"dead\": {\"type\": \"s3\", \"url\": \"http://127.0.0.1:9\","
+               " \"addressing\": \"path\", \"credentials\": {\"access_key_id_env\": \"HOME\","
+               " \"secret_access_key_env\": \"HOME\"}}},"
+               " \"routes\": [{\"from\": \"s3://*/\", \"to\": \"dead://*/\"}]}");
+    fclose(f);
+    assert_int_not_equal(tick_via(0, routes), 0);
+    assert_int_equal(scalar("SELECT count(*) FROM object"), 0);
+    assert_int_equal(scalar("SELECT count(*) FROM indexing_job WHERE status = 'FAILURE' AND "
+                            "error LIKE '%127.0.0.1:9%'"),
+                     1);
+    assert_int_equal(tick(0), 0);
+    assert_int_equal(scalar("SELECT count(*) FROM object"), objects_in_store());
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -211,6 +238,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_small_cap_takes_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_counted_rest_indexed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_late_writer_inside_lookback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_s3_failure_fails_job_then_retries, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
