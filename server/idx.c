@@ -31,6 +31,7 @@ enum stmt {
     S_SKIP_ADD,
     S_JOB_START,
     S_JOB_FINISH,
+    S_CHILD_ADD,
     S_COUNT
 };
 
@@ -62,6 +63,7 @@ static const char *const sql[S_COUNT] = {
                    "UPDATE SET count = count + ?2",
     [S_JOB_START] = "INSERT INTO indexing_job(project_id, start_time, status) VALUES (?1, ?2, "
                     "'RUNNING')",
+    [S_CHILD_ADD] = "INSERT OR IGNORE INTO child(application_id, raw) VALUES (?1, ?2)",
     [S_JOB_FINISH] = "UPDATE indexing_job SET end_time = ?2, status = ?3, records_processed = "
                      "?4, skipped = ?5, watermark = ?6, error = ?7 WHERE id = ?1",
 };
@@ -261,7 +263,7 @@ static int set_metadata(struct idx *x, int64_t app, const struct idx_object *o)
 
 static const char *kind_name(enum idx_kind k)
 {
-    static const char *const names[] = {"graph", "metadata", "log", "skipped"};
+    static const char *const names[] = {"graph", "metadata", "log", "skipped", "log"};
     return names[k];
 }
 
@@ -340,6 +342,14 @@ static int commit_object(struct idx *x, int64_t project_id, const struct idx_obj
     }
     if (rc == SQLITE_DONE && o->kind == IDX_METADATA)
         rc = set_metadata(x, app, o);
+    for (size_t i = 0; rc == SQLITE_DONE && o->kind == IDX_CHILDREN && i < o->nchildren; i++) {
+        sqlite3_stmt *st = stmt(x, S_CHILD_ADD);
+        sqlite3_bind_int64(st, 1, app);
+        sqlite3_bind_text(st, 2, o->children[i].p, (int)o->children[i].len, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+    }
+    if (rc == SQLITE_DONE && o->kind == IDX_CHILDREN)
+        rc = skip_add(x, "malformed children line", o->skipped_children);
     if (rc == SQLITE_DONE && app) {
         sqlite3_stmt *st = stmt(x, S_APP_TOUCH);
         sqlite3_bind_int64(st, 1, app);

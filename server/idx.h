@@ -34,7 +34,9 @@ int idx_project_ensure(struct idx *x, const char *name, int64_t *project_id, cha
 /* Whether key has been indexed before. */
 int idx_object_known(struct idx *x, const char *key, bool *known, struct spoor_error *err);
 
-enum idx_kind { IDX_GRAPH, IDX_METADATA, IDX_LOG, IDX_SKIPPED };
+/* IDX_CHILDREN (Burr's local children.jsonl) is recorded with kind 'log' in the object table:
+ * it is a JSONL file of events about children. */
+enum idx_kind { IDX_GRAPH, IDX_METADATA, IDX_LOG, IDX_SKIPPED, IDX_CHILDREN };
 
 /* One object of a batch, parsed by the caller. */
 struct idx_object {
@@ -52,6 +54,9 @@ struct idx_object {
     const struct ingest_log *log;           /* IDX_LOG */
     const struct ingest_metadata *metadata; /* IDX_METADATA */
     const char *skip_reason;   /* IDX_SKIPPED: why ("malformed key", ...) */
+    const struct ingest_line *children; /* IDX_CHILDREN: the child lines */
+    size_t nchildren;
+    unsigned skipped_children; /* IDX_CHILDREN: lines that were not child records */
 };
 
 /* Commits objs[0..n) and the project's new watermark in one transaction. Objects whose key

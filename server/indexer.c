@@ -150,8 +150,8 @@ static char *lookback_key(const struct indexer *ix)
 }
 
 static void parse_into(const struct item *it, struct idx_object *o, struct ingest_log *log,
-                       struct ingest_metadata *meta, char *app, size_t app_size, char *pk,
-                       size_t pk_size, const struct indexer *ix)
+                       struct ingest_metadata *meta, struct ingest_line **children, char *app,
+                       size_t app_size, char *pk, size_t pk_size, const struct indexer *ix)
 {
     struct key_parts kp;
     const char *why = NULL;
@@ -183,6 +183,10 @@ static void parse_into(const struct item *it, struct idx_object *o, struct inges
     } else if (kp.type == KEY_FILE_METADATA &&
                ingest_parse_metadata(body, len, meta, &why) == 0) {
         o->kind = IDX_METADATA, o->metadata = meta, o->body = body, o->body_len = len;
+    } else if (kp.type == KEY_FILE_CHILDREN &&
+               ingest_parse_children(body, len, children, &o->nchildren,
+                                     &o->skipped_children) == 0) {
+        o->kind = IDX_CHILDREN, o->children = *children;
     } else if (kp.type == KEY_FILE_GRAPH &&
                ingest_check_graph(body, len, ix->o.max_object_bytes, &why) == 0) {
         o->kind = IDX_GRAPH, o->body = body, o->body_len = len;
@@ -200,12 +204,14 @@ static void commit_batch(struct indexer *ix)
     struct idx_object *objs = xcalloc(n ? n : 1, sizeof *objs);
     struct ingest_log *logs = xcalloc(n ? n : 1, sizeof *logs);
     struct ingest_metadata *metas = xcalloc(n ? n : 1, sizeof *metas);
+    struct ingest_line **children = xcalloc(n ? n : 1, sizeof *children);
     char(*apps)[256] = xcalloc(n ? n : 1, 256);
     char(*pks)[256] = xcalloc(n ? n : 1, 256);
     size_t k = 0;
     for (size_t i = 0; i < ix->nitems; i++) {
         struct item *it = &ix->items[i];
-        parse_into(it, &objs[k], &logs[k], &metas[k], apps[k], 256, pks[k], 256, ix);
+        parse_into(it, &objs[k], &logs[k], &metas[k], &children[k], apps[k], 256, pks[k], 256,
+                   ix);
         if (objs[k].kind == IDX_LOG)
             ix->stats.events += logs[k].n;
         ix->skipped += objs[k].kind == IDX_SKIPPED;
@@ -216,8 +222,9 @@ static void commit_batch(struct indexer *ix)
     for (size_t i = 0; i < k; i++) {
         ingest_log_cleanup(&logs[i]);
         ingest_metadata_cleanup(&metas[i]);
+        free(children[i]);
     }
-    free(objs), free(logs), free(metas), free(apps), free(pks);
+    free(objs), free(logs), free(metas), free(apps), free(pks), free(children);
     if (rc) {
         fail_project(ix, rc, err.message);
         return;

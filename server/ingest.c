@@ -16,6 +16,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <jansson.h>
 #include <string.h>
 
@@ -344,4 +345,41 @@ fail:
     if (why)
         *why = reason;
     return rc;
+}
+
+int ingest_parse_children(const char *body, size_t len, struct ingest_line **lines, size_t *n,
+                          unsigned *skipped)
+{
+    *lines = NULL;
+    *n = 0;
+    *skipped = 0;
+    size_t cap = 0;
+    for (size_t start = 0; start < len;) {
+        const char *nl = memchr(body + start, '\n', len - start);
+        size_t end = nl ? (size_t)(nl - body) : len, l = end - start;
+        if (l && body[start + l - 1] == '\r')
+            l--;
+        json_t *j = l ? json_loadb(body + start, l, 0, NULL) : NULL;
+        const char *type = json_string_value(json_object_get(j, "type"));
+        bool ok = type && strcmp(type, "child_application_data") == 0 &&
+                  json_is_object(json_object_get(j, "child"));
+        json_decref(j);
+        if (ok) {
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 8;
+                struct ingest_line *bigger = realloc(*lines, cap * sizeof **lines);
+                if (!bigger) {
+                    free(*lines);
+                    *lines = NULL;
+                    return -ENOMEM;
+                }
+                *lines = bigger;
+            }
+            (*lines)[(*n)++] = (struct ingest_line){body + start, l};
+        } else if (l) {
+            (*skipped)++;
+        }
+        start = end + 1;
+    }
+    return 0;
 }

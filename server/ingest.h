@@ -95,4 +95,14 @@ void ingest_metadata_cleanup(struct ingest_metadata *m);
  */
 int ingest_check_graph(const char *body, size_t len, size_t max_bytes, const char **why);
 
+/* children.jsonl: the lines that are ChildApplicationModel objects ("type":
+ * "child_application_data" with a "child" object), as views into body (new array of n;
+ * free() it); other lines are counted in *skipped. Returns 0 or -ENOMEM. */
+struct ingest_line {
+    const char *p;
+    size_t len;
+};
+int ingest_parse_children(const char *body, size_t len, struct ingest_line **lines, size_t *n,
+                          unsigned *skipped);
+
 #endif

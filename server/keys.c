@@ -156,6 +156,8 @@ static int classify(struct seg s, enum key_file *type, const char **why)
         *type = KEY_FILE_GRAPH;
     else if (seg_is(s, "metadata.json"))
         *type = KEY_FILE_METADATA;
+    else if (seg_is(s, "children.jsonl"))
+        *type = KEY_FILE_CHILDREN;
     else if (s.n > ln && memcmp(s.p + s.n - ln, log_suffix, ln) == 0)
         *type = KEY_FILE_LOG;
     else

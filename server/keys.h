@@ -16,6 +16,8 @@ enum key_file {
     KEY_FILE_GRAPH,    /* graph.json */
     KEY_FILE_METADATA, /* metadata.json (Burr misclassifies it as a log; we do not) */
     KEY_FILE_LOG,      /* <non-empty prefix, a uuid4 in practice>__log.jsonl */
+    KEY_FILE_CHILDREN, /* children.jsonl: Burr's local fork/spawn records, as a local import
+                          writes them (Burr's S3 client never does) */
 };
 
 /* Views into the parsed key (borrowed: valid while the key is), not NUL-terminated. */

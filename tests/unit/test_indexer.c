@@ -210,6 +210,24 @@ static void test_late_writer_inside_lookback(void **state)
     assert_int_equal(scalar("SELECT count(*) FROM application WHERE app_id = 'late-app'"), 1);
 }
 
+/* Burr's local children.jsonl, when present in the bucket (an import of local data), fills
+ * the child table; its malformed lines are counted. */
+static void test_children_understood(void **state)
+{
+    put_raw("data/demo_chatbot/2026/11/21/20/52:58.000001/__none__/chat-3-physics/children.jsonl",
+            "{\"type\":\"child_application_data\",\"child\":{\"type\":\"pointer_data\","
+            "\"app_id\":\"kid\",\"sequence_id\":null,\"partition_key\":null},\"event_time\":"
+            "\"2026-11-21T12:52:58\",\"event_type\":\"spawn_start\",\"sequence_id\":3}\n"
+            "not json\n");
+    assert_int_equal(tick(0), 0);
+    assert_int_equal(scalar("SELECT count(*) FROM child c JOIN application a ON a.id = "
+                            "c.application_id WHERE a.app_id = 'chat-3-physics' AND c.raw LIKE "
+                            "'%\"app_id\":\"kid\"%'"),
+                     1);
+    assert_int_equal(scalar("SELECT count FROM skipped WHERE reason = 'malformed children line'"),
+                     1);
+}
+
 /* An endpoint that does not answer fails the tick with its reason in the job row; the next
  * tick, with the endpoint back, indexes everything. */
 static void test_s3_failure_fails_job_then_retries(void **state)
@@ -239,6 +257,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_malformed_counted_rest_indexed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_late_writer_inside_lookback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_s3_failure_fails_job_then_retries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_children_understood, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,7 +57,10 @@ static bool view_is(const char *p, size_t n, const char *want)
 
 static const char *type_name(enum key_file t)
 {
-    return t == KEY_FILE_GRAPH ? "graph" : t == KEY_FILE_METADATA ? "metadata" : "log";
+    return t == KEY_FILE_GRAPH      ? "graph"
+           : t == KEY_FILE_METADATA ? "metadata"
+           : t == KEY_FILE_CHILDREN ? "children"
+                                    : "log";
 }
 
 /* The value of "name=" among the space-separated, escaped fields, decoded into buf. */
