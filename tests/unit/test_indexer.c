@@ -228,6 +228,65 @@ static void test_children_understood(void **state)
                      1);
 }
 
+static void make_bucket(const char *root, const char *bucket)
+{
+    struct spoor_error err;
+    struct filestore *fs = filestore_new(NULL, root, "local", &err);
+    struct spoor_s3_op op = {.kind = SPOOR_S3_CREATE_BUCKET, .bucket = bucket};
+    struct spoor_s3_result res;
+    filestore_exec(fs, &op, &res, &err);
+    spoor_s3_result_cleanup(&res);
+    filestore_free(fs);
+}
+
+/* A project that lives on another endpoint (a lakeFS-like layout: repository bucket, keys
+ * under main/) is discovered and indexed through the router like any other. */
+static void test_project_routed_elsewhere(void **state)
+{
+    char routes[400], store2[300], spool[300];
+    snprintf(store2, sizeof store2, "%s/other", dir);
+    snprintf(spool, sizeof spool, "%s/spool2", dir);
+    snprintf(routes, sizeof routes, "%s/routes.json", dir);
+    make_bucket(store2, "repo");
+    make_bucket(store, "routed");
+    FILE *f = fopen(routes, "w");
+    fprintf(f, "{\"endpoints\": {\"one\": {\"type\": \"file\", \"root\": \"%s\"},"
+               " \"two\": {\"type\": \"file\", \"root\": \"%s\"}},"
+               " \"routes\": [{\"from\": \"s3://routed/data/demo_chatbot/\","
+               " \"to\": \"two://repo/main/data/demo_chatbot/\"},"
+               " {\"from\": \"s3://*/\", \"to\": \"one://*/\"}]}",
+            store, store2);
+    fclose(f);
+    struct spoor_demo_target t = {.bucket = "routed", .routes_path = routes, .spool_dir = spool};
+    struct spoor_error err;
+    assert_int_equal(spoor_demo_seed(&t, NULL, &err), 0);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct spoor_router_opts ro = {.routes_path = routes};
+    struct spoor_router *r = spoor_router_new(&loop, &ro, &err);
+    assert_non_null(r);
+    struct idx *x;
+    assert_int_equal(idx_open(db, &x, &err), 0);
+    struct indexer_opts o = {.bucket = "routed"};
+    struct indexer *ix = indexer_new(&loop, r, x, &o);
+    struct run run = {0};
+    assert_int_equal(indexer_tick(ix, on_tick, &run), 0);
+    while (!run.done)
+        uv_run(&loop, UV_RUN_ONCE);
+    assert_int_equal(run.status, 0);
+    indexer_free(ix);
+    idx_close(x);
+    spoor_router_close(r, NULL, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    assert_int_equal(scalar("SELECT count(*) FROM project"), 2);
+    assert_int_equal(scalar("SELECT count(*) FROM application a JOIN project p ON p.id = "
+                            "a.project_id WHERE p.name = 'demo_chatbot'"),
+                     5);
+    /* keys are stored as the caller names them, not the endpoint's main/... */
+    assert_int_equal(scalar("SELECT count(*) FROM object WHERE key LIKE 'main/%'"), 0);
+}
+
 /* An endpoint that does not answer fails the tick with its reason in the job row; the next
  * tick, with the endpoint back, indexes everything. */
 static void test_s3_failure_fails_job_then_retries(void **state)
@@ -258,6 +317,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_late_writer_inside_lookback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_s3_failure_fails_job_then_retries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_children_understood, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_project_routed_elsewhere, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
