@@ -12,6 +12,8 @@
  */
 #include "config.h"
 
+#include "util.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -209,10 +211,10 @@ static void set_defaults(struct server_config *cfg)
     cfg->snapshot_interval_ms = 3600000;
     cfg->load_snapshot_on_start = true;
     cfg->prior_snapshots_to_keep = 5;
-    strcpy(cfg->server_root, "~/.burr_server");
-    strcpy(cfg->db_filename, "db.sqlite3");
+    str_copy(cfg->server_root, sizeof cfg->server_root, "~/.burr_server");
+    str_copy(cfg->db_filename, sizeof cfg->db_filename, "db.sqlite3");
     cfg->lookback_s = 600;
-    strcpy(cfg->host, "127.0.0.1");
+    str_copy(cfg->host, sizeof cfg->host, "127.0.0.1");
     cfg->port = 7241;
     cfg->batch_cap = 1000;
 }
