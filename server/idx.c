@@ -126,8 +126,10 @@ int idx_open(const char *path, struct idx **out, struct spoor_error *err)
         goto fail;
     }
     sqlite3_busy_timeout(x->db, 5000);
-    if (sqlite3_exec(x->db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; "
-                            "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
+    if (sqlite3_exec(x->db,
+                     "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; "
+                     "PRAGMA synchronous = NORMAL",
+                     NULL, NULL, NULL) != SQLITE_OK) {
         rc = db_error(x, err, "cannot configure");
         goto fail;
     }
@@ -288,9 +290,10 @@ static int add_object_row(struct idx *x, int64_t project_id, int64_t app,
     const struct ingest_log *l = o->log;
     const struct ingest_skips *s = l ? &l->skipped : NULL;
     sqlite3_bind_int64(st, 10, l ? (int64_t)l->n : 0);
-    sqlite3_bind_int64(st, 11, s ? (int64_t)s->invalid_utf8 + s->bad_json + s->too_long +
-                                       s->unknown_type + s->missing_field
-                                 : 0);
+    sqlite3_bind_int64(st, 11,
+                       s ? (int64_t)s->invalid_utf8 + s->bad_json + s->too_long + s->unknown_type +
+                               s->missing_field
+                         : 0);
     bind_text(st, 12, now);
     int rc = sqlite3_step(st);
     *object_id = sqlite3_last_insert_rowid(x->db);
@@ -437,8 +440,8 @@ int idx_snapshot(struct idx *x, const char *dest, struct spoor_error *err)
 
 int idx_count(struct idx *x, const char *table, int64_t *n, struct spoor_error *err)
 {
-    static const char *const allowed[] = {"project", "application", "object", "event", "child",
-                                          "annotation", "indexing_job", "skipped"};
+    static const char *const allowed[] = {"project", "application", "object",       "event",
+                                          "child",   "annotation",  "indexing_job", "skipped"};
     bool ok = false;
     for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
         ok |= strcmp(table, allowed[i]) == 0;
@@ -467,8 +470,7 @@ int idx_change_marker(struct idx *x, char *out, size_t size, struct spoor_error 
     int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : db_error(x, err, "change marker");
     if (!rc)
         snprintf(out, size, "%lld/%lld/%s/%lld", (long long)sqlite3_column_int64(st, 0),
-                 (long long)sqlite3_column_int64(st, 1),
-                 (const char *)sqlite3_column_text(st, 2),
+                 (long long)sqlite3_column_int64(st, 1), (const char *)sqlite3_column_text(st, 2),
                  (long long)sqlite3_column_int64(st, 3));
     sqlite3_finalize(st);
     return rc;

@@ -49,12 +49,12 @@ struct idx_object {
     const char *tracker_id;    /* from user metadata, may be NULL */
     bool has_seq_range;
     int64_t min_sequence_id, max_sequence_id;
-    const char *body;          /* graph and metadata: the body */
+    const char *body; /* graph and metadata: the body */
     size_t body_len;
     const struct ingest_log *log;           /* IDX_LOG */
     const struct ingest_metadata *metadata; /* IDX_METADATA */
-    const char *skip_reason;   /* IDX_SKIPPED: why ("malformed key", ...) */
-    const struct ingest_line *children; /* IDX_CHILDREN: the child lines */
+    const char *skip_reason;                /* IDX_SKIPPED: why ("malformed key", ...) */
+    const struct ingest_line *children;     /* IDX_CHILDREN: the child lines */
     size_t nchildren;
     unsigned skipped_children; /* IDX_CHILDREN: lines that were not child records */
 };

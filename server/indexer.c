@@ -28,7 +28,7 @@ struct item {
     char *last_modified;
     int64_t size;
     struct spoor_s3_result res; /* the GET */
-    int status; /* of its GET; 1 when it vanished before it was read */
+    int status;                 /* of its GET; 1 when it vanished before it was read */
 };
 
 struct indexer {
@@ -180,19 +180,18 @@ static void parse_into(const struct item *it, struct idx_object *o, struct inges
     if (kp.type == KEY_FILE_LOG && ingest_parse_log(body, len, ix->o.max_line_bytes, log) == 0) {
         o->kind = IDX_LOG;
         o->log = log;
-    } else if (kp.type == KEY_FILE_METADATA &&
-               ingest_parse_metadata(body, len, meta, &why) == 0) {
+    } else if (kp.type == KEY_FILE_METADATA && ingest_parse_metadata(body, len, meta, &why) == 0) {
         o->kind = IDX_METADATA, o->metadata = meta, o->body = body, o->body_len = len;
     } else if (kp.type == KEY_FILE_CHILDREN &&
-               ingest_parse_children(body, len, children, &o->nchildren,
-                                     &o->skipped_children) == 0) {
+               ingest_parse_children(body, len, children, &o->nchildren, &o->skipped_children) ==
+                   0) {
         o->kind = IDX_CHILDREN, o->children = *children;
     } else if (kp.type == KEY_FILE_GRAPH &&
                ingest_check_graph(body, len, ix->o.max_object_bytes, &why) == 0) {
         o->kind = IDX_GRAPH, o->body = body, o->body_len = len;
     } else {
         o->app_id = NULL;
-        o->skip_reason = kp.type == KEY_FILE_GRAPH ? "malformed graph.json"
+        o->skip_reason = kp.type == KEY_FILE_GRAPH      ? "malformed graph.json"
                          : kp.type == KEY_FILE_METADATA ? "malformed metadata.json"
                                                         : "unreadable log object";
     }
@@ -210,8 +209,7 @@ static void commit_batch(struct indexer *ix)
     size_t k = 0;
     for (size_t i = 0; i < ix->nitems; i++) {
         struct item *it = &ix->items[i];
-        parse_into(it, &objs[k], &logs[k], &metas[k], &children[k], apps[k], 256, pks[k], 256,
-                   ix);
+        parse_into(it, &objs[k], &logs[k], &metas[k], &children[k], apps[k], 256, pks[k], 256, ix);
         if (objs[k].kind == IDX_LOG)
             ix->stats.events += logs[k].n;
         ix->skipped += objs[k].kind == IDX_SKIPPED;
@@ -246,8 +244,7 @@ static void commit_batch(struct indexer *ix)
 
 static void fetch_more(struct indexer *ix);
 
-static void on_get(int status, struct spoor_s3_result *res, const struct spoor_error *err,
-                   void *ud)
+static void on_get(int status, struct spoor_s3_result *res, const struct spoor_error *err, void *ud)
 {
     struct item *it = ud;
     struct indexer *ix = it->ix;
@@ -275,8 +272,10 @@ static void fetch_more(struct indexer *ix)
            ix->fetching < (size_t)ix->o.max_concurrency) {
         struct item *it = &ix->items[ix->next_fetch++];
         it->ix = ix;
-        struct spoor_s3_op op = {.kind = SPOOR_S3_GET_OBJECT, .bucket = ix->o.bucket,
-                                 .key = it->key, .sink = {.max_bytes = ix->o.max_object_bytes}};
+        struct spoor_s3_op op = {.kind = SPOOR_S3_GET_OBJECT,
+                                 .bucket = ix->o.bucket,
+                                 .key = it->key,
+                                 .sink = {.max_bytes = ix->o.max_object_bytes}};
         struct spoor_error err;
         int rc = spoor_router_submit(ix->r, &op, on_get, it, &err);
         if (rc) {
@@ -350,7 +349,8 @@ static void list_page(struct indexer *ix)
 {
     char prefix[600];
     snprintf(prefix, sizeof prefix, "data/%s/", ix->project);
-    struct spoor_s3_op op = {.kind = SPOOR_S3_LIST_OBJECTS, .bucket = ix->o.bucket,
+    struct spoor_s3_op op = {.kind = SPOOR_S3_LIST_OBJECTS,
+                             .bucket = ix->o.bucket,
                              .prefix = prefix,
                              .start_after = ix->token ? NULL : ix->start_after,
                              .continuation_token = ix->token};
@@ -427,8 +427,11 @@ static void on_discover(int status, struct spoor_s3_result *res, const struct sp
 
 static void discover_page(struct indexer *ix)
 {
-    struct spoor_s3_op op = {.kind = SPOOR_S3_LIST_OBJECTS, .bucket = ix->o.bucket,
-                             .prefix = "data/", .delimiter = "/", .continuation_token = ix->token};
+    struct spoor_s3_op op = {.kind = SPOOR_S3_LIST_OBJECTS,
+                             .bucket = ix->o.bucket,
+                             .prefix = "data/",
+                             .delimiter = "/",
+                             .continuation_token = ix->token};
     struct spoor_error err;
     int rc = spoor_router_submit(ix->r, &op, on_discover, ix, &err);
     if (rc) {
@@ -441,8 +444,8 @@ int indexer_tick(struct indexer *ix, void (*done)(int status, void *ud), void *u
 {
     if (ix->running)
         return SPOOR_E_INVALID;
-    struct spoor_s3_op op = {.kind = SPOOR_S3_LIST_OBJECTS, .bucket = ix->o.bucket,
-                             .prefix = "data/", .delimiter = "/"};
+    struct spoor_s3_op op = {
+        .kind = SPOOR_S3_LIST_OBJECTS, .bucket = ix->o.bucket, .prefix = "data/", .delimiter = "/"};
     struct spoor_error err;
     int rc = spoor_router_submit(ix->r, &op, on_discover, ix, &err);
     if (rc)

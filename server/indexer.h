@@ -23,10 +23,10 @@
 
 struct indexer_opts {
     const char *bucket;
-    int batch_cap;          /* new keys per batch; 0 means 1000 */
-    int max_concurrency;    /* GETs at once; 0 means 100 */
-    int lookback_s;         /* re-list window below the watermark; 0 means 600 */
-    size_t max_line_bytes;  /* longer lines are skipped; 0 means 1 MiB */
+    int batch_cap;           /* new keys per batch; 0 means 1000 */
+    int max_concurrency;     /* GETs at once; 0 means 100 */
+    int lookback_s;          /* re-list window below the watermark; 0 means 600 */
+    size_t max_line_bytes;   /* longer lines are skipped; 0 means 1 MiB */
     size_t max_object_bytes; /* larger objects are skipped; 0 means 256 MiB */
 };
 

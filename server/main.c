@@ -151,9 +151,7 @@ static void on_signal(uv_signal_t *h, int signum)
     maybe_exit(s);
 }
 
-static void on_closed(uv_handle_t *h)
-{
-}
+static void on_closed(uv_handle_t *h) {}
 
 /* Once stopping and idle: closes the handles so that uv_run returns. */
 static void maybe_exit(struct server *s)
@@ -256,13 +254,15 @@ static int start(struct server *s)
 {
     if (open_router(s) != 0 || open_index(s) != 0)
         return -1;
-    struct indexer_opts io = {.bucket = s->bucket, .batch_cap = s->cfg.batch_cap,
+    struct indexer_opts io = {.bucket = s->bucket,
+                              .batch_cap = s->cfg.batch_cap,
                               .max_concurrency = s->cfg.max_concurrency,
                               .lookback_s = s->cfg.lookback_s};
     s->indexer = indexer_new(&s->loop, s->router, s->idx, &io);
     char id[256];
     server_id(&s->cfg, id, sizeof id);
-    struct snapshot_opts so = {.bucket = s->bucket, .server_id = id,
+    struct snapshot_opts so = {.bucket = s->bucket,
+                               .server_id = id,
                                .keep = s->cfg.prior_snapshots_to_keep,
                                .work_dir = s->cfg.server_root};
     s->snap = snapshotter_new(s->router, s->idx, &so);
@@ -276,11 +276,10 @@ static int start(struct server *s)
     uv_signal_start(&s->sigterm, on_signal, SIGTERM);
     uv_timer_start(&s->index_timer, on_index_timer, 0, (uint64_t)s->cfg.update_interval_ms);
     if (!s->cfg.once)
-        uv_timer_start(&s->snapshot_timer, on_snapshot_timer,
-                       (uint64_t)s->cfg.snapshot_interval_ms,
+        uv_timer_start(&s->snapshot_timer, on_snapshot_timer, (uint64_t)s->cfg.snapshot_interval_ms,
                        (uint64_t)s->cfg.snapshot_interval_ms);
-    log_line("ready: index %s, indexing every %d ms, snapshots every %d ms as %s",
-             s->cfg.db_path, s->cfg.update_interval_ms, s->cfg.snapshot_interval_ms, id);
+    log_line("ready: index %s, indexing every %d ms, snapshots every %d ms as %s", s->cfg.db_path,
+             s->cfg.update_interval_ms, s->cfg.snapshot_interval_ms, id);
     return 0;
 }
 

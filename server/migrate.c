@@ -33,8 +33,7 @@ static int apply_one(sqlite3 *db, const struct migration *m, struct spoor_error 
     if (rc == SQLITE_OK)
         return 0;
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    spoor_error_set(err, SPOOR_E_CONFIG,
-                    "migration %s failed: %s; the index stays at version %d",
+    spoor_error_set(err, SPOOR_E_CONFIG, "migration %s failed: %s; the index stays at version %d",
                     m->name, msg ? msg : sqlite3_errmsg(db), m->version - 1);
     sqlite3_free(msg);
     return SPOOR_E_CONFIG;

@@ -24,9 +24,10 @@ void snapshot_key(int64_t epoch_us, const char *server_id, char *out, size_t siz
     struct tm tm;
     gmtime_r(&secs, &tm);
     long long inv = 4294967296LL - (long long)secs;
-    snprintf(out, size, SNAPSHOT_PREFIX "%010lld-%04d-%02d-%02dT%02d:%02d:%02d.%06d+00:00/%s/snapshot.db",
-             inv, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-             tm.tm_sec, (int)(epoch_us % 1000000), server_id);
+    snprintf(out, size,
+             SNAPSHOT_PREFIX "%010lld-%04d-%02d-%02dT%02d:%02d:%02d.%06d+00:00/%s/snapshot.db", inv,
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (int)(epoch_us % 1000000), server_id);
 }
 
 struct snapshotter {
@@ -136,8 +137,10 @@ static void on_listed(int status, struct spoor_s3_result *res, const struct spoo
     }
     size_t n = s->nmine - (size_t)s->keep;
     n = n > 1000 ? 1000 : n;
-    struct spoor_s3_op op = {.kind = SPOOR_S3_DELETE_OBJECTS, .bucket = s->bucket,
-                             .keys = (const char *const *)s->mine + s->keep, .nkeys = n,
+    struct spoor_s3_op op = {.kind = SPOOR_S3_DELETE_OBJECTS,
+                             .bucket = s->bucket,
+                             .keys = (const char *const *)s->mine + s->keep,
+                             .nkeys = n,
                              .quiet = true};
     struct spoor_error e;
     if (spoor_router_submit(s->r, &op, on_pruned, s, &e) != 0)
@@ -146,8 +149,10 @@ static void on_listed(int status, struct spoor_s3_result *res, const struct spoo
 
 static void list_mine(struct snapshotter *s)
 {
-    struct spoor_s3_op op = {.kind = SPOOR_S3_LIST_OBJECTS, .bucket = s->bucket,
-                             .prefix = SNAPSHOT_PREFIX, .continuation_token = s->token};
+    struct spoor_s3_op op = {.kind = SPOOR_S3_LIST_OBJECTS,
+                             .bucket = s->bucket,
+                             .prefix = SNAPSHOT_PREFIX,
+                             .continuation_token = s->token};
     struct spoor_error e;
     if (spoor_router_submit(s->r, &op, on_listed, s, &e) != 0) {
         fprintf(stderr, "spoor-server: listing snapshots failed: %s\n", e.message);
@@ -168,8 +173,8 @@ static void on_uploaded(int status, struct spoor_s3_result *res, const struct sp
     list_mine(s);
 }
 
-int snapshot_take(struct snapshotter *s, void (*done)(int status, bool skipped, void *ud),
-                  void *ud, struct spoor_error *err)
+int snapshot_take(struct snapshotter *s, void (*done)(int status, bool skipped, void *ud), void *ud,
+                  struct spoor_error *err)
 {
     if (s->busy)
         return spoor_error_set(err, SPOOR_E_INVALID, "a snapshot is already being taken");
@@ -249,8 +254,8 @@ int snapshot_restore_newest(uv_loop_t *loop, struct spoor_router *r, const char 
 {
     *found = false;
     struct wait w;
-    struct spoor_s3_op ls = {.kind = SPOOR_S3_LIST_OBJECTS, .bucket = bucket,
-                             .prefix = SNAPSHOT_PREFIX, .max_keys = 1};
+    struct spoor_s3_op ls = {
+        .kind = SPOOR_S3_LIST_OBJECTS, .bucket = bucket, .prefix = SNAPSHOT_PREFIX, .max_keys = 1};
     int rc = run_op(loop, r, &ls, &w, err);
     if (rc || w.res.list.nobjects == 0) {
         spoor_s3_result_cleanup(&w.res);
@@ -258,8 +263,8 @@ int snapshot_restore_newest(uv_loop_t *loop, struct spoor_router *r, const char 
     }
     snprintf(key, key_size, "%s", w.res.list.objects[0].key);
     spoor_s3_result_cleanup(&w.res);
-    struct spoor_s3_op get = {.kind = SPOOR_S3_GET_OBJECT, .bucket = bucket, .key = key,
-                              .sink = {.path = dest}};
+    struct spoor_s3_op get = {
+        .kind = SPOOR_S3_GET_OBJECT, .bucket = bucket, .key = key, .sink = {.path = dest}};
     rc = run_op(loop, r, &get, &w, err);
     spoor_s3_result_cleanup(&w.res);
     *found = rc == 0;

@@ -34,8 +34,8 @@ void snapshotter_free(struct snapshotter *s);
 
 /* Takes a snapshot unless nothing changed (done gets status 0 and skipped true), uploads it,
  * then applies retention. done runs once, never inside the call. */
-int snapshot_take(struct snapshotter *s, void (*done)(int status, bool skipped, void *ud),
-                  void *ud, struct spoor_error *err);
+int snapshot_take(struct snapshotter *s, void (*done)(int status, bool skipped, void *ud), void *ud,
+                  struct spoor_error *err);
 
 /* Blocking, before the server starts: downloads the newest snapshot in the bucket to dest.
  * Returns 0 and *found; -ENOENT-free: no snapshot is found=false and 0. Runs loop until done. */

@@ -31,7 +31,8 @@ static void print_page(const struct cli_uri *u, const struct spoor_s3_list *l)
     for (size_t i = 0; i < l->nprefixes; i++)
         printf("%24s %12s  s3://%s/%s\n", "", "PRE", u->bucket, l->common_prefixes[i]);
     for (size_t i = 0; i < l->nobjects; i++)
-        printf("%24s %12lld  s3://%s/%s\n", l->objects[i].last_modified ? l->objects[i].last_modified : "",
+        printf("%24s %12lld  s3://%s/%s\n",
+               l->objects[i].last_modified ? l->objects[i].last_modified : "",
                (long long)l->objects[i].size, u->bucket, l->objects[i].key);
 }
 
@@ -42,7 +43,8 @@ int cmd_ls(struct cli *cx, const struct cli_command *cmd, int argc, char **argv)
     if (code)
         return code;
     char *token = NULL;
-    struct spoor_s3_op op = {.kind = SPOOR_S3_LIST_OBJECTS, .bucket = u.bucket,
+    struct spoor_s3_op op = {.kind = SPOOR_S3_LIST_OBJECTS,
+                             .bucket = u.bucket,
                              .prefix = u.key[0] ? u.key : NULL,
                              .delimiter = cx->recursive ? NULL : "/"};
     do {
@@ -156,8 +158,8 @@ int cmd_rm(struct cli *cx, const struct cli_command *cmd, int argc, char **argv)
         struct cli_uri u;
         int code = cli_parse_uri(cmd, argv[i], &u, true);
         if (!code) {
-            struct spoor_s3_op op = {.kind = SPOOR_S3_DELETE_OBJECT, .bucket = u.bucket,
-                                     .key = u.key};
+            struct spoor_s3_op op = {
+                .kind = SPOOR_S3_DELETE_OBJECT, .bucket = u.bucket, .key = u.key};
             struct spoor_s3_result res;
             code = exec_op(cx, &op, &res);
             spoor_s3_result_cleanup(&res);
@@ -183,8 +185,11 @@ int cmd_cp(struct cli *cx, const struct cli_command *cmd, int argc, char **argv)
         return put_from(cx, argv[0], &b);
     if (!dst_s3)
         return get_to(cx, &a, argv[1]);
-    struct spoor_s3_op op = {.kind = SPOOR_S3_COPY_OBJECT, .bucket = b.bucket, .key = b.key,
-                             .src_bucket = a.bucket, .src_key = a.key,
+    struct spoor_s3_op op = {.kind = SPOOR_S3_COPY_OBJECT,
+                             .bucket = b.bucket,
+                             .key = b.key,
+                             .src_bucket = a.bucket,
+                             .src_key = a.key,
                              .content_type = cx->content_type,
                              .replace_meta = cx->content_type != NULL};
     struct spoor_s3_result res;
@@ -200,8 +205,8 @@ int cmd_mb(struct cli *cx, const struct cli_command *cmd, int argc, char **argv)
     if (code)
         return code;
     /* A prefix after the bucket chooses the route: the bucket its endpoint needs is made. */
-    struct spoor_s3_op op = {.kind = SPOOR_S3_CREATE_BUCKET, .bucket = u.bucket,
-                             .key = u.key[0] ? u.key : NULL};
+    struct spoor_s3_op op = {
+        .kind = SPOOR_S3_CREATE_BUCKET, .bucket = u.bucket, .key = u.key[0] ? u.key : NULL};
     struct spoor_s3_result res;
     code = exec_op(cx, &op, &res);
     spoor_s3_result_cleanup(&res);

@@ -35,8 +35,7 @@ static const struct cli_command commands[] = {
      "between a local file and an s3:// URI.",
      cmd_cp},
     {"mb", "mb s3://BUCKET[/PREFIX]",
-     "Create the bucket that the route of s3://BUCKET/PREFIX writes to, on its endpoint.",
-     cmd_mb},
+     "Create the bucket that the route of s3://BUCKET/PREFIX writes to, on its endpoint.", cmd_mb},
     {"presign", "presign [--expires SECONDS] s3://BUCKET/KEY",
      "Print a presigned GET URL (default lifetime 3600 s).", cmd_presign},
     {"route", "route explain s3://BUCKET/KEY | route check FILE",
@@ -143,19 +142,28 @@ static const struct cli_command *find_command(const char *name)
 /* Options valid before and after the command name. */
 static int parse_options(struct cli *cx, int argc, char **argv, const struct cli_command *cmd)
 {
-    static const struct option longopts[] = {
-        {"routes", required_argument, 0, 'R'},  {"content-type", required_argument, 0, 't'},
-        {"recursive", no_argument, 0, 'r'},     {"expires", required_argument, 0, 'x'},
-        {"help", no_argument, 0, 'h'},          {"store", required_argument, 0, 'S'},
-        {"bucket", required_argument, 0, 'B'},  {"local", required_argument, 0, 'L'},
-        {0, 0, 0, 0}};
+    static const struct option longopts[] = {{"routes", required_argument, 0, 'R'},
+                                             {"content-type", required_argument, 0, 't'},
+                                             {"recursive", no_argument, 0, 'r'},
+                                             {"expires", required_argument, 0, 'x'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {"store", required_argument, 0, 'S'},
+                                             {"bucket", required_argument, 0, 'B'},
+                                             {"local", required_argument, 0, 'L'},
+                                             {0, 0, 0, 0}};
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, cmd ? "rh" : "+h", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'R': cx->routes_path = optarg; break;
-        case 't': cx->content_type = optarg; break;
-        case 'r': cx->recursive = true; break;
+        case 'R':
+            cx->routes_path = optarg;
+            break;
+        case 't':
+            cx->content_type = optarg;
+            break;
+        case 'r':
+            cx->recursive = true;
+            break;
         case 'x': {
             char *end;
             errno = 0;
@@ -164,11 +172,20 @@ static int parse_options(struct cli *cx, int argc, char **argv, const struct cli
                 return cli_usage_error(cmd, "--expires wants 1..604800 seconds, not '%s'", optarg);
             break;
         }
-        case 'h': cx->help = true; break;
-        case 'S': cx->store_root = optarg; break;
-        case 'B': cx->bucket = optarg; break;
-        case 'L': cx->local_root = optarg; break;
-        default: return cli_usage_error(cmd, "%s", "unknown option");
+        case 'h':
+            cx->help = true;
+            break;
+        case 'S':
+            cx->store_root = optarg;
+            break;
+        case 'B':
+            cx->bucket = optarg;
+            break;
+        case 'L':
+            cx->local_root = optarg;
+            break;
+        default:
+            return cli_usage_error(cmd, "%s", "unknown option");
         }
     }
     return 0;

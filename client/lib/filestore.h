@@ -39,10 +39,10 @@ void filestore_free(struct filestore *fs);
 const char *filestore_root(const struct filestore *fs);
 
 /* Same contract as spoor_s3_submit. */
-int filestore_submit(struct filestore *fs, const struct spoor_s3_op *op, spoor_s3_cb cb,
-                     void *ud, struct spoor_error *err);
+int filestore_submit(struct filestore *fs, const struct spoor_s3_op *op, spoor_s3_cb cb, void *ud,
+                     struct spoor_error *err);
 /* Runs op now on this thread; res is filled (caller cleans up, also on error). */
-int filestore_exec(struct filestore *fs, const struct spoor_s3_op *op,
-                   struct spoor_s3_result *res, struct spoor_error *err);
+int filestore_exec(struct filestore *fs, const struct spoor_s3_op *op, struct spoor_s3_result *res,
+                   struct spoor_error *err);
 
 #endif

@@ -227,7 +227,6 @@ void fs_random_hex(char *out, size_t n)
     out[n] = '\0';
 }
 
-
 int fs_pread_all(int fd, void *data, size_t n, int64_t offset)
 {
     char *p = data;

@@ -44,11 +44,11 @@ struct route_creds_spec {
 struct route_endpoint {
     char name[64];
     enum route_endpoint_type type;
-    char url[512];     /* s3/lakefs: "" means the default (AWS, AWS_ENDPOINT_URL*, LAKECTL_*) */
-    char region[64];   /* "" means the default (lakefs: always us-east-1) */
+    char url[512];   /* s3/lakefs: "" means the default (AWS, AWS_ENDPOINT_URL*, LAKECTL_*) */
+    char region[64]; /* "" means the default (lakefs: always us-east-1) */
     enum spoor_s3_addressing addressing; /* lakefs: always path */
     struct route_creds_spec creds;
-    char root[1024];   /* file: the directory holding <bucket>/<key> */
+    char root[1024]; /* file: the directory holding <bucket>/<key> */
 };
 
 struct route {
@@ -94,8 +94,7 @@ void route_table_default_file(struct route_table *t, const char *root);
 
 /* First route whose bucket matches and whose from_prefix is a prefix of key (a list prefix
  * counts as a key). Never NULL for a loaded table (the default matches everything). */
-const struct route *route_match(const struct route_table *t, const char *bucket,
-                                const char *key);
+const struct route *route_match(const struct route_table *t, const char *bucket, const char *key);
 
 /* The endpoint bucket for caller bucket under r (borrowed: r's or bucket itself). */
 const char *route_target_bucket(const struct route *r, const char *bucket);
@@ -118,7 +117,7 @@ size_t route_nested(const struct route_table *t, const char *bucket, const char 
                     const struct route *matched, const struct route **out, size_t cap);
 
 /* "<endpoint>://<bucket>/<key>" of the translated target, for explain and messages (new). */
-char *route_describe_target(const struct route_table *t, const struct route *r,
-                            const char *bucket, const char *key);
+char *route_describe_target(const struct route_table *t, const struct route *r, const char *bucket,
+                            const char *key);
 
 #endif

@@ -24,8 +24,7 @@
 
 /* ---- operations ------------------------------------------------------------------------ */
 
-struct rop *rop_new(struct spoor_router *r, const struct spoor_s3_op *op, spoor_s3_cb cb,
-                    void *ud)
+struct rop *rop_new(struct spoor_router *r, const struct spoor_s3_op *op, spoor_s3_cb cb, void *ud)
 {
     struct rop *o = xcalloc(1, sizeof *o);
     o->r = r;
@@ -143,8 +142,8 @@ int rt_refuse_read_only(const struct spoor_router *r, const struct route *route,
 
 /* ---- single-object operations ---------------------------------------------------------- */
 
-static void on_single_done(int status, struct spoor_s3_result *res,
-                           const struct spoor_error *err, void *ud)
+static void on_single_done(int status, struct spoor_s3_result *res, const struct spoor_error *err,
+                           void *ud)
 {
     struct rop *o = ud;
     o->res = *res; /* nothing in a single-object answer carries a key */
@@ -285,8 +284,8 @@ int spoor_router_presign(const struct spoor_router *r, const char *method, const
                                "s3://%s/%s lives on file endpoint %s: there is no URL to presign",
                                bucket, key, ep->def->name);
     char *tkey = route_key_forward(route, key);
-    int rc = spoor_s3_presign(ep->s3, method, route_target_bucket(route, bucket), tkey,
-                              expires_s, 0, url, err);
+    int rc = spoor_s3_presign(ep->s3, method, route_target_bucket(route, bucket), tkey, expires_s,
+                              0, url, err);
     free(tkey);
     return rc;
 }
@@ -456,8 +455,8 @@ static void describe_routes(const struct route_table *t, struct buf *b)
     for (size_t i = 0; i < t->nroutes; i++) {
         const struct route *r = &t->routes[i];
         const struct route_endpoint *ep = &t->endpoints[r->endpoint];
-        buf_printf(b, "  %zu: s3://%s/%s -> %s://%s/%s (%s)%s\n", i, r->from_bucket,
-                   r->from_prefix, ep->name, r->to_bucket, r->to_prefix, type_name(ep->type),
+        buf_printf(b, "  %zu: s3://%s/%s -> %s://%s/%s (%s)%s\n", i, r->from_bucket, r->from_prefix,
+                   ep->name, r->to_bucket, r->to_prefix, type_name(ep->type),
                    r->read_only ? " read-only" : "");
     }
 }

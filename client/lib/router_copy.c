@@ -76,7 +76,7 @@ static void fail(struct rop *o, int status, const struct spoor_error *err)
 
 /* Submits t to ep; a refusal is recorded as the failure and reported by the caller. */
 static bool send_op(struct rop *o, struct rt_endpoint *ep, const struct spoor_s3_op *t,
-                 spoor_s3_cb cb, void *ud)
+                    spoor_s3_cb cb, void *ud)
 {
     struct spoor_error e;
     if (rt_backend_submit(ep, t, cb, ud, &e) == 0)
@@ -109,16 +109,18 @@ static void on_aborted(int status, struct spoor_s3_result *res, const struct spo
 static void abort_upload(struct rop *o)
 {
     struct xcopy *x = o->state;
-    struct spoor_s3_op t = {.kind = SPOOR_S3_ABORT_MULTIPART, .bucket = x->dst_bucket,
-                            .key = x->dst_key, .upload_id = x->upload_id};
+    struct spoor_s3_op t = {.kind = SPOOR_S3_ABORT_MULTIPART,
+                            .bucket = x->dst_bucket,
+                            .key = x->dst_key,
+                            .upload_id = x->upload_id};
     if (!send_op(o, x->dst_ep, &t, on_aborted, o))
         rop_finish(o);
 }
 
 static void pump(struct rop *o);
 
-static void on_part_uploaded(int status, struct spoor_s3_result *res,
-                             const struct spoor_error *err, void *ud)
+static void on_part_uploaded(int status, struct spoor_s3_result *res, const struct spoor_error *err,
+                             void *ud)
 {
     struct part_ctx *p = ud;
     struct rop *o = p->o;
@@ -133,8 +135,8 @@ static void on_part_uploaded(int status, struct spoor_s3_result *res,
     pump(o);
 }
 
-static void on_part_fetched(int status, struct spoor_s3_result *res,
-                            const struct spoor_error *err, void *ud)
+static void on_part_fetched(int status, struct spoor_s3_result *res, const struct spoor_error *err,
+                            void *ud)
 {
     struct part_ctx *p = ud;
     struct rop *o = p->o;
@@ -149,8 +151,10 @@ static void on_part_fetched(int status, struct spoor_s3_result *res,
     }
     p->data = res->body;
     res->body = NULL;
-    struct spoor_s3_op t = {.kind = SPOOR_S3_UPLOAD_PART, .bucket = x->dst_bucket,
-                            .key = x->dst_key, .upload_id = x->upload_id,
+    struct spoor_s3_op t = {.kind = SPOOR_S3_UPLOAD_PART,
+                            .bucket = x->dst_bucket,
+                            .key = x->dst_key,
+                            .upload_id = x->upload_id,
                             .part_number = p->index + 1,
                             .body = {.data = p->data, .len = res->body_len}};
     if (!send_op(o, x->dst_ep, &t, on_part_uploaded, p)) {
@@ -169,9 +173,13 @@ static void fetch_part(struct rop *o, int i)
     p->index = i;
     int64_t first = (int64_t)i * COPY_PART_BYTES;
     int64_t last = first + COPY_PART_BYTES > x->size ? x->size - 1 : first + COPY_PART_BYTES - 1;
-    struct spoor_s3_op t = {.kind = SPOOR_S3_GET_OBJECT, .bucket = x->src_bucket,
-                            .key = x->src_key, .has_range = true, .range_first = first,
-                            .range_last = last, .if_match = x->etag,
+    struct spoor_s3_op t = {.kind = SPOOR_S3_GET_OBJECT,
+                            .bucket = x->src_bucket,
+                            .key = x->src_key,
+                            .has_range = true,
+                            .range_first = first,
+                            .range_last = last,
+                            .if_match = x->etag,
                             .sink = {.max_bytes = COPY_PART_BYTES}};
     x->in_flight++;
     if (!send_op(o, x->src_ep, &t, on_part_fetched, p)) {
@@ -206,8 +214,11 @@ static void pump(struct rop *o)
         abort_upload(o);
         return;
     }
-    struct spoor_s3_op t = {.kind = SPOOR_S3_COMPLETE_MULTIPART, .bucket = x->dst_bucket,
-                            .key = x->dst_key, .upload_id = x->upload_id, .parts = x->parts,
+    struct spoor_s3_op t = {.kind = SPOOR_S3_COMPLETE_MULTIPART,
+                            .bucket = x->dst_bucket,
+                            .key = x->dst_key,
+                            .upload_id = x->upload_id,
+                            .parts = x->parts,
                             .nparts = (size_t)x->nparts};
     if (!send_op(o, x->dst_ep, &t, on_completed, o))
         abort_upload(o);
@@ -234,8 +245,8 @@ static void on_created(int status, struct spoor_s3_result *res, const struct spo
 
 /* ---- small objects, and the HEAD that decides ------------------------------------------ */
 
-static void on_fetched_whole(int status, struct spoor_s3_result *res,
-                             const struct spoor_error *err, void *ud)
+static void on_fetched_whole(int status, struct spoor_s3_result *res, const struct spoor_error *err,
+                             void *ud)
 {
     struct rop *o = ud;
     struct xcopy *x = o->state;
@@ -246,9 +257,12 @@ static void on_fetched_whole(int status, struct spoor_s3_result *res,
     }
     x->body = res->body; /* borrowed by the PUT until its callback */
     res->body = NULL;
-    struct spoor_s3_op t = {.kind = SPOOR_S3_PUT_OBJECT, .bucket = x->dst_bucket,
-                            .key = x->dst_key, .body = {.data = x->body, .len = res->body_len},
-                            .content_type = x->content_type, .meta = x->meta,
+    struct spoor_s3_op t = {.kind = SPOOR_S3_PUT_OBJECT,
+                            .bucket = x->dst_bucket,
+                            .key = x->dst_key,
+                            .body = {.data = x->body, .len = res->body_len},
+                            .content_type = x->content_type,
+                            .meta = x->meta,
                             .nmeta = x->nmeta};
     if (!send_op(o, x->dst_ep, &t, on_done, o))
         rop_finish(o);
@@ -286,13 +300,18 @@ static void on_head(int status, struct spoor_s3_result *res, const struct spoor_
     bool small = x->size < COPY_SINGLE_MAX;
     struct spoor_s3_op t;
     if (small)
-        t = (struct spoor_s3_op){.kind = SPOOR_S3_GET_OBJECT, .bucket = x->src_bucket,
-                                 .key = x->src_key, .if_match = x->etag,
+        t = (struct spoor_s3_op){.kind = SPOOR_S3_GET_OBJECT,
+                                 .bucket = x->src_bucket,
+                                 .key = x->src_key,
+                                 .if_match = x->etag,
                                  .sink = {.max_bytes = (size_t)x->size + 1}};
     else
-        t = (struct spoor_s3_op){.kind = SPOOR_S3_CREATE_MULTIPART, .bucket = x->dst_bucket,
-                                 .key = x->dst_key, .content_type = x->content_type,
-                                 .meta = x->meta, .nmeta = x->nmeta};
+        t = (struct spoor_s3_op){.kind = SPOOR_S3_CREATE_MULTIPART,
+                                 .bucket = x->dst_bucket,
+                                 .key = x->dst_key,
+                                 .content_type = x->content_type,
+                                 .meta = x->meta,
+                                 .nmeta = x->nmeta};
     if (!send_op(o, small ? x->src_ep : x->dst_ep, &t, small ? on_fetched_whole : on_created, o))
         rop_finish(o);
 }
@@ -320,8 +339,8 @@ int rt_copy_submit(struct spoor_router *r, struct rop *o, struct spoor_error *er
         t.src_bucket = x->src_bucket, t.src_key = x->src_key;
         return rt_backend_submit(x->dst_ep, &t, on_done, o, err);
     }
-    t = (struct spoor_s3_op){.kind = SPOOR_S3_HEAD_OBJECT, .bucket = x->src_bucket,
-                             .key = x->src_key};
+    t = (struct spoor_s3_op){
+        .kind = SPOOR_S3_HEAD_OBJECT, .bucket = x->src_bucket, .key = x->src_key};
     return rt_backend_submit(x->src_ep, &t, on_head, o, err);
 }
 
@@ -345,8 +364,8 @@ static void add_deleted(struct spoor_s3_result *res, char *key)
 static void add_delete_error(struct spoor_s3_result *res, char *key, const char *code,
                              const char *message)
 {
-    res->delete_errors = xrealloc(res->delete_errors,
-                                  (res->ndelete_errors + 1) * sizeof *res->delete_errors);
+    res->delete_errors =
+        xrealloc(res->delete_errors, (res->ndelete_errors + 1) * sizeof *res->delete_errors);
     struct spoor_s3_delete_error *e = &res->delete_errors[res->ndelete_errors++];
     e->key = key;
     e->code = xstrdup(code ? code : "");
@@ -360,8 +379,8 @@ static void delete_group_done(struct rop *o)
         rop_finish(o);
 }
 
-static void on_group_deleted(int status, struct spoor_s3_result *res,
-                             const struct spoor_error *err, void *ud)
+static void on_group_deleted(int status, struct spoor_s3_result *res, const struct spoor_error *err,
+                             void *ud)
 {
     struct del_group *g = ud;
     struct rop *o = g->o;
@@ -375,8 +394,7 @@ static void on_group_deleted(int status, struct spoor_s3_result *res,
     for (size_t i = 0; !status && i < res->ndelete_errors; i++) {
         char *k = route_key_reverse(g->route, res->delete_errors[i].key);
         if (k)
-            add_delete_error(&o->res, k, res->delete_errors[i].code,
-                             res->delete_errors[i].message);
+            add_delete_error(&o->res, k, res->delete_errors[i].code, res->delete_errors[i].message);
     }
     free(g);
     delete_group_done(o);
@@ -402,7 +420,9 @@ static int delete_group(struct spoor_router *r, struct rop *o, const struct rout
     if (n) {
         struct spoor_s3_op t = {.kind = SPOOR_S3_DELETE_OBJECTS,
                                 .bucket = route_target_bucket(route, op->bucket),
-                                .keys = keys, .nkeys = n, .quiet = op->quiet};
+                                .keys = keys,
+                                .nkeys = n,
+                                .quiet = op->quiet};
         struct del_group *g = xmalloc(sizeof *g);
         *g = (struct del_group){o, route};
         ((struct xdelete *)o->state)->waiting++;

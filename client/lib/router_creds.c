@@ -59,8 +59,7 @@ static int s3_creds(const struct route_endpoint *def, struct spoor_s3_config *cf
 }
 
 /* "key: value" of a two-level YAML mapping, value unquoted. */
-static bool yaml_get(const char *text, const char *section, const char *key, char *out,
-                     size_t size)
+static bool yaml_get(const char *text, const char *section, const char *key, char *out, size_t size)
 {
     bool in = false;
     for (const char *line = text; line && *line;) {
@@ -76,8 +75,8 @@ static bool yaml_get(const char *text, const char *section, const char *key, cha
             size_t vn = n - (size_t)(v - line);
             while (vn && (*v == ' ' || *v == '"' || *v == '\''))
                 v++, vn--;
-            while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '"' || v[vn - 1] == '\'' ||
-                          v[vn - 1] == '\r'))
+            while (vn &&
+                   (v[vn - 1] == ' ' || v[vn - 1] == '"' || v[vn - 1] == '\'' || v[vn - 1] == '\r'))
                 vn--;
             snprintf(out, size, "%.*s", (int)vn, v);
             return vn > 0;
@@ -99,8 +98,8 @@ static char *read_small_file(const char *path)
     return buf;
 }
 
-static int lakectl_file(const struct route_endpoint *def, struct spoor_s3_config *cfg,
-                        char *url, size_t url_size, struct spoor_error *err)
+static int lakectl_file(const struct route_endpoint *def, struct spoor_s3_config *cfg, char *url,
+                        size_t url_size, struct spoor_error *err)
 {
     const char *shown = env("LAKECTL_CONFIG_FILE") ? env("LAKECTL_CONFIG_FILE") : "~/.lakectl.yaml";
     char path[CREDS_PATH_MAX];
@@ -108,11 +107,11 @@ static int lakectl_file(const struct route_endpoint *def, struct spoor_s3_config
         return SPOOR_E_CONFIG;
     char *text = read_small_file(path);
     struct spoor_s3_credentials *c = &cfg->creds;
-    bool ok = text &&
-              yaml_get(text, "credentials", "access_key_id", c->access_key_id,
-                       sizeof c->access_key_id) &&
-              yaml_get(text, "credentials", "secret_access_key", c->secret_access_key,
-                       sizeof c->secret_access_key);
+    bool ok =
+        text &&
+        yaml_get(text, "credentials", "access_key_id", c->access_key_id, sizeof c->access_key_id) &&
+        yaml_get(text, "credentials", "secret_access_key", c->secret_access_key,
+                 sizeof c->secret_access_key);
     if (ok && !url[0])
         yaml_get(text, "server", "endpoint_url", url, url_size);
     free(text);
@@ -127,8 +126,8 @@ static int lakectl_file(const struct route_endpoint *def, struct spoor_s3_config
     return 0;
 }
 
-static int lakefs_creds(const struct route_endpoint *def, struct spoor_s3_config *cfg,
-                        char *url, size_t url_size, struct spoor_error *err)
+static int lakefs_creds(const struct route_endpoint *def, struct spoor_s3_config *cfg, char *url,
+                        size_t url_size, struct spoor_error *err)
 {
     if (def->creds.access_key_id_env[0])
         return creds_named(def, &cfg->creds, err);
@@ -177,14 +176,17 @@ int rt_endpoint_config(const struct route_endpoint *def, struct spoor_s3_config 
     const char *region = def->region[0] ? def->region : NULL;
     int rc;
     if (def->type == ROUTE_EP_LAKEFS) {
-        snprintf(url, sizeof url, "%s",
-                 def->url[0] ? def->url
-                             : (env("LAKECTL_SERVER_ENDPOINT_URL") ? env("LAKECTL_SERVER_ENDPOINT_URL") : ""));
+        snprintf(
+            url, sizeof url, "%s",
+            def->url[0]
+                ? def->url
+                : (env("LAKECTL_SERVER_ENDPOINT_URL") ? env("LAKECTL_SERVER_ENDPOINT_URL") : ""));
         rc = lakefs_creds(def, cfg, url, sizeof url, err);
         region = "us-east-1";
         cfg->addressing = SPOOR_S3_ADDRESSING_PATH;
     } else {
-        const char *e = env("AWS_ENDPOINT_URL_S3") ? env("AWS_ENDPOINT_URL_S3") : env("AWS_ENDPOINT_URL");
+        const char *e =
+            env("AWS_ENDPOINT_URL_S3") ? env("AWS_ENDPOINT_URL_S3") : env("AWS_ENDPOINT_URL");
         snprintf(url, sizeof url, "%s", def->url[0] ? def->url : (e ? e : ""));
         rc = s3_creds(def, cfg, err);
         if (!region)

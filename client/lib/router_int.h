@@ -39,10 +39,10 @@ struct spoor_router {
     struct route_table table;
     struct rt_endpoint *eps;
     size_t neps;
-    char source[1024];      /* the routes file, or a description of the implicit table */
+    char source[1024]; /* the routes file, or a description of the implicit table */
     uv_timer_t defer_timer;
-    struct rop *deferred;   /* completions waiting for the timer */
-    int live;               /* operations not yet completed */
+    struct rop *deferred; /* completions waiting for the timer */
+    int live;             /* operations not yet completed */
     int open_handles;
     void (*close_cb)(void *);
     void *close_ud;
@@ -53,14 +53,14 @@ typedef void (*rop_free_fn)(struct rop *o);
 struct rop {
     struct spoor_router *r;
     struct arena arena;
-    struct spoor_s3_op op;  /* the caller's, deep-copied */
+    struct spoor_s3_op op; /* the caller's, deep-copied */
     spoor_s3_cb cb;
     void *ud;
     const struct route *route;
     struct rt_endpoint *ep;
-    void *state;            /* per-kind */
+    void *state; /* per-kind */
     rop_free_fn free_state;
-    int pending;            /* backend requests in flight for this operation */
+    int pending; /* backend requests in flight for this operation */
     int status;
     struct spoor_s3_result res;
     struct spoor_error err;
@@ -69,8 +69,7 @@ struct rop {
 };
 
 /* router.c */
-struct rop *rop_new(struct spoor_router *r, const struct spoor_s3_op *op, spoor_s3_cb cb,
-                    void *ud);
+struct rop *rop_new(struct spoor_router *r, const struct spoor_s3_op *op, spoor_s3_cb cb, void *ud);
 /* Delivers status/res/err of o to the caller and frees o. */
 void rop_finish(struct rop *o);
 /* Same, from a zero-delay timer: for answers known inside a submit. */

@@ -98,8 +98,8 @@ static void list_reverse(struct spoor_router *r, const struct route *route, cons
         char *ck = route_key_reverse(route, ob->key);
         if (!ck || route_match(&r->table, bucket, ck) != route) {
             if (!ck)
-                fprintf(stderr, "spoor: route %zu: dropped key \"%s\" outside %s\n",
-                        route->index, ob->key, route->to_prefix);
+                fprintf(stderr, "spoor: route %zu: dropped key \"%s\" outside %s\n", route->index,
+                        ob->key, route->to_prefix);
             free(ck);
             free(ob->key), free(ob->etag), free(ob->last_modified), free(ob->storage_class);
             continue;
@@ -133,8 +133,8 @@ static void echo_request(struct rop *o, struct spoor_s3_list *l)
     l->key_count = (int)(l->nobjects + l->nprefixes);
 }
 
-static void on_single_list(int status, struct spoor_s3_result *res,
-                           const struct spoor_error *err, void *ud)
+static void on_single_list(int status, struct spoor_s3_result *res, const struct spoor_error *err,
+                           void *ud)
 {
     struct rop *o = ud;
     if (status) {

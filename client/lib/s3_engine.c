@@ -283,8 +283,10 @@ void spoor_s3_client_free(struct spoor_s3_client *c)
     if (!c)
         return;
     if (c->live_requests > 0) {
-        fprintf(stderr, "spoor: spoor_s3_client_free with %d requests in flight; close the "
-                        "engine first (it cancels them)\n", c->live_requests);
+        fprintf(stderr,
+                "spoor: spoor_s3_client_free with %d requests in flight; close the "
+                "engine first (it cancels them)\n",
+                c->live_requests);
         abort();
     }
     free(c);
@@ -603,8 +605,8 @@ static void fill_net_error(struct s3_req *r, CURLcode cc)
     s3_req_describe(r, what, sizeof what);
     s3_endpoint_label(r->c, ep, sizeof ep);
     int code = cc == CURLE_OPERATION_TIMEDOUT ? SPOOR_E_TIMEOUT : SPOOR_E_NET;
-    spoor_error_set(&r->err, code, "%s on %s: %s; is the endpoint running and its URL right?",
-                    what, ep, r->curl_errbuf[0] ? r->curl_errbuf : curl_easy_strerror(cc));
+    spoor_error_set(&r->err, code, "%s on %s: %s; is the endpoint running and its URL right?", what,
+                    ep, r->curl_errbuf[0] ? r->curl_errbuf : curl_easy_strerror(cc));
 }
 
 /* Classifies the attempt into r->err; returns whether another attempt may help. */

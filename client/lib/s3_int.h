@@ -36,28 +36,28 @@ struct s3_req {
     struct s3_req *prev, *next; /* in the engine's list for its state */
     enum req_state state;
     struct spoor_s3_client *c;
-    struct spoor_s3_engine *e;  /* c's engine; outlives c while the request is closing */
-    struct arena arena;         /* every string of this request */
-    struct spoor_s3_op op;      /* deep copy, strings in arena (body.data borrowed) */
+    struct spoor_s3_engine *e; /* c's engine; outlives c while the request is closing */
+    struct arena arena;        /* every string of this request */
+    struct spoor_s3_op op;     /* deep copy, strings in arena (body.data borrowed) */
     spoor_s3_cb cb;
     void *ud;
 
     /* built once at submit (s3_request.c) */
     const char *method;
-    char *url;                  /* scheme://host/path?query */
-    char *host;                 /* Host header value, signed */
-    char *path;                 /* encoded path as sent */
+    char *url;  /* scheme://host/path?query */
+    char *host; /* Host header value, signed */
+    char *path; /* encoded path as sent */
     struct sigv4_kv query[8];
     size_t nquery;
     struct sigv4_kv headers[S3_MAX_HEADERS]; /* signed headers except host/date/sha/token */
     size_t nheaders;
     char payload_hash[65];
-    struct buf xml_body;        /* body built by us (Delete, CompleteMultipartUpload) */
-    const char *body_data;      /* memory body (op's or xml_body), or NULL */
-    int body_fd;                /* file body, or -1 */
+    struct buf xml_body;   /* body built by us (Delete, CompleteMultipartUpload) */
+    const char *body_data; /* memory body (op's or xml_body), or NULL */
+    int body_fd;           /* file body, or -1 */
     int64_t body_offset;
     int64_t body_len;
-    int64_t body_pos;           /* bytes handed to curl in this attempt */
+    int64_t body_pos; /* bytes handed to curl in this attempt */
 
     /* one attempt */
     CURL *easy;
@@ -65,12 +65,12 @@ struct s3_req {
     char curl_errbuf[CURL_ERROR_SIZE];
     int attempt;
     uv_timer_t backoff;
-    struct buf resp;            /* answer body (XML or GET into a buffer) */
-    struct buf errbody;         /* body of a >= 300 answer */
-    int sink_fd;                /* GET into a file: the temporary file */
-    char *sink_tmp;             /* its name */
-    int64_t delivered;          /* bytes given to a data_cb or file sink */
-    int sink_rc;                /* why a write callback stopped the transfer */
+    struct buf resp;    /* answer body (XML or GET into a buffer) */
+    struct buf errbody; /* body of a >= 300 answer */
+    int sink_fd;        /* GET into a file: the temporary file */
+    char *sink_tmp;     /* its name */
+    int64_t delivered;  /* bytes given to a data_cb or file sink */
+    int sink_rc;        /* why a write callback stopped the transfer */
 
     struct spoor_s3_result res;
     struct spoor_error err;
@@ -87,14 +87,14 @@ struct spoor_s3_engine {
     bool closing;
     CURLM *multi;
     uv_timer_t curl_timer;
-    int open_handles;           /* uv handles not yet closed (timer, polls, req timers) */
+    int open_handles; /* uv handles not yet closed (timer, polls, req timers) */
     int max_concurrency;
     int nactive;
-    struct req_list pending;    /* FIFO, waiting for a slot */
-    struct req_list active;     /* holding an easy handle */
-    struct req_list waiting;    /* in backoff before a retry */
+    struct req_list pending; /* FIFO, waiting for a slot */
+    struct req_list active;  /* holding an easy handle */
+    struct req_list waiting; /* in backoff before a retry */
     uint64_t nrequests, nerrors;
-    uint64_t rng;               /* xorshift state for backoff jitter */
+    uint64_t rng; /* xorshift state for backoff jitter */
     void (*close_cb)(void *ud);
     void *close_ud;
 };
@@ -103,7 +103,7 @@ struct spoor_s3_client {
     struct spoor_s3_engine *engine;
     struct spoor_s3_config cfg;
     char scheme[8];
-    char hostport[256];         /* as written in the endpoint URL */
+    char hostport[256]; /* as written in the endpoint URL */
     bool is_aws;
     int live_requests;
 };
@@ -125,7 +125,5 @@ bool s3_result_http_error(struct s3_req *r, long status);
 
 /* s3_engine.c */
 const char *s3_endpoint_label(const struct spoor_s3_client *c, char *out, size_t size);
-
-
 
 #endif

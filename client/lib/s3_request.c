@@ -60,7 +60,8 @@ int s3_op_validate(const struct spoor_s3_op *op, struct spoor_error *err)
         return invalid(err, op, "an object key is required");
     if (op->key && strlen(op->key) > 1024)
         return invalid(err, op, "the key is longer than S3's 1024-byte limit");
-    bool needs_upload = op->kind == SPOOR_S3_UPLOAD_PART || op->kind == SPOOR_S3_COMPLETE_MULTIPART ||
+    bool needs_upload = op->kind == SPOOR_S3_UPLOAD_PART ||
+                        op->kind == SPOOR_S3_COMPLETE_MULTIPART ||
                         op->kind == SPOOR_S3_ABORT_MULTIPART;
     if (needs_upload && (!op->upload_id || !op->upload_id[0]))
         return invalid(err, op, "an upload id is required");
@@ -76,7 +77,8 @@ int s3_op_validate(const struct spoor_s3_op *op, struct spoor_error *err)
         return invalid(err, op, "max_keys cannot be negative");
     if (op->body.data && op->body.path)
         return invalid(err, op, "a body is either memory or a file, not both");
-    if (op->has_range && (op->range_first < 0 || (op->range_last >= 0 && op->range_last < op->range_first)))
+    if (op->has_range &&
+        (op->range_first < 0 || (op->range_last >= 0 && op->range_last < op->range_first)))
         return invalid(err, op, "the byte range is empty or negative");
     if (op->nmeta > 32)
         return invalid(err, op, "at most 32 user metadata entries are supported");
@@ -120,7 +122,7 @@ void s3_op_copy(struct arena *a, struct spoor_s3_op *o, const struct spoor_s3_op
 const char *s3_op_name(enum spoor_s3_op_kind kind)
 {
     return (unsigned)kind < sizeof kind_names / sizeof kind_names[0] ? kind_names[kind]
-                                                                      : "unknown operation";
+                                                                     : "unknown operation";
 }
 
 bool s3_op_writes(enum spoor_s3_op_kind kind)
@@ -281,8 +283,7 @@ static int open_file_body(struct s3_req *r, struct spoor_error *err)
     if (b->offset < 0 || len < 0 || b->offset + len > st.st_size) {
         close(fd);
         return spoor_error_set(err, SPOOR_E_INVALID,
-                               "range %" PRId64 "+%" PRId64 " lies outside %s (%" PRId64
-                               " bytes)",
+                               "range %" PRId64 "+%" PRId64 " lies outside %s (%" PRId64 " bytes)",
                                b->offset, len, b->path, (int64_t)st.st_size);
     }
     r->body_fd = fd;
@@ -388,8 +389,7 @@ static void build_range_header(struct s3_req *r)
     const struct spoor_s3_op *o = &r->op;
     char range[64];
     if (o->range_last >= 0)
-        snprintf(range, sizeof range, "bytes=%" PRId64 "-%" PRId64, o->range_first,
-                 o->range_last);
+        snprintf(range, sizeof range, "bytes=%" PRId64 "-%" PRId64, o->range_first, o->range_last);
     else
         snprintf(range, sizeof range, "bytes=%" PRId64 "-", o->range_first);
     add_header(r, "range", arena_strdup(&r->arena, range));

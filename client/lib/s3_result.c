@@ -182,9 +182,9 @@ static const char *hint_for(const char *code)
 
 static bool code_is_retryable(const char *code)
 {
-    static const char *const codes[] = {"SlowDown", "RequestTimeout", "InternalError",
-                                        "ServiceUnavailable", "Throttling", "ThrottlingException",
-                                        "RequestLimitExceeded"};
+    static const char *const codes[] = {
+        "SlowDown",   "RequestTimeout",      "InternalError",       "ServiceUnavailable",
+        "Throttling", "ThrottlingException", "RequestLimitExceeded"};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
         if (strcmp(code, codes[i]) == 0)
             return true;
@@ -221,17 +221,15 @@ static void fill_s3_error(struct s3_req *r, long status, const struct s3_xml_err
              x->request_id[0] ? x->request_id : (r->res.request_id ? r->res.request_id : ""));
     e->http_status = status;
     spoor_error_set(e, x->code[0] ? SPOOR_E_S3 : SPOOR_E_HTTP, "%s on %s: %s%s%s (HTTP %ld)%s%s",
-                    what, ep, x->code[0] ? x->code : "HTTP error",
-                    x->message[0] ? ": " : "", x->message, status, hint ? "; " : "",
-                    hint ? hint : "");
+                    what, ep, x->code[0] ? x->code : "HTTP error", x->message[0] ? ": " : "",
+                    x->message, status, hint ? "; " : "", hint ? hint : "");
 }
 
 bool s3_result_http_error(struct s3_req *r, long status)
 {
     struct s3_xml_error x;
     memset(&x, 0, sizeof x);
-    if (r->errbody.len == 0 ||
-        s3_xml_parse_error(r->errbody.data, r->errbody.len, &x) != 0)
+    if (r->errbody.len == 0 || s3_xml_parse_error(r->errbody.data, r->errbody.len, &x) != 0)
         str_copy(x.code, sizeof x.code, code_from_status(r, status));
     fill_s3_error(r, status, &x);
     return status >= 500 || code_is_retryable(x.code);

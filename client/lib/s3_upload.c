@@ -6,7 +6,8 @@
  *
  *   CREATE --ok--> PARTS (at most parallel_parts in flight, each a file range read while sent)
  *     |              |--all ok--> COMPLETE --> done
- *     '--fail--> done '--a part failed--> (wait for in-flight parts) --> ABORT --> done(first error)
+ *     '--fail--> done '--a part failed--> (wait for in-flight parts) --> ABORT --> done(first
+ * error)
  *
  * The file is never loaded whole: each part is a (path, offset, length) body that the engine
  * reads in pieces. Part ETags are kept in part-number order for CompleteMultipartUpload.
@@ -244,16 +245,20 @@ int s3_upload_file_via(s3_submit_fn submit, void *target, const char *bucket, co
     if (!S_ISREG(st.st_mode))
         return spoor_error_set(err, -EINVAL, "cannot upload %s: not a regular file", path);
     if (o->part_size_bytes && o->part_size_bytes < MIN_PART_BYTES)
-        return spoor_error_set(err, SPOOR_E_INVALID, "part size %" PRId64 " is below S3's 5 MiB minimum",
+        return spoor_error_set(err, SPOOR_E_INVALID,
+                               "part size %" PRId64 " is below S3's 5 MiB minimum",
                                o->part_size_bytes);
     struct upload *u = upload_new(submit, target, bucket, key, path, o);
     u->cb = cb;
     u->ud = ud;
     u->size = st.st_size;
-    int64_t threshold = o->multipart_threshold_bytes > 0 ? o->multipart_threshold_bytes
-                                                         : 16 * 1024 * 1024;
-    struct spoor_s3_op op = {.bucket = bucket, .key = key, .content_type = o->content_type,
-                             .meta = o->meta, .nmeta = o->nmeta};
+    int64_t threshold =
+        o->multipart_threshold_bytes > 0 ? o->multipart_threshold_bytes : 16 * 1024 * 1024;
+    struct spoor_s3_op op = {.bucket = bucket,
+                             .key = key,
+                             .content_type = o->content_type,
+                             .meta = o->meta,
+                             .nmeta = o->nmeta};
     int rc;
     if (u->size < threshold) {
         op.kind = SPOOR_S3_PUT_OBJECT;

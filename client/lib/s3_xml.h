@@ -42,15 +42,14 @@ int s3_xml_parse_list(const char *body, size_t len, struct spoor_s3_list *out,
 void s3_xml_list_cleanup(struct spoor_s3_list *l);
 
 /* <InitiateMultipartUploadResult>: *upload_id (new) from <UploadId>. */
-int s3_xml_parse_initiate(const char *body, size_t len, char **upload_id,
-                          struct spoor_error *err);
+int s3_xml_parse_initiate(const char *body, size_t len, char **upload_id, struct spoor_error *err);
 
 /* <CompleteMultipartUploadResult> or <CopyObjectResult> (and <CopyPartResult>): *etag (new,
  * may be "" because some services send an empty ETag; quotes kept as sent). If the body is an
  * <Error> document instead (S3 can answer 200 with an error), returns SPOOR_E_S3 and fills
  * *s3err. */
-int s3_xml_parse_etag_result(const char *body, size_t len, char **etag,
-                             struct s3_xml_error *s3err, struct spoor_error *err);
+int s3_xml_parse_etag_result(const char *body, size_t len, char **etag, struct s3_xml_error *s3err,
+                             struct spoor_error *err);
 
 /* <DeleteResult>: keys in <Deleted> and <Error> entries (new arrays). */
 int s3_xml_parse_delete_result(const char *body, size_t len, char ***deleted, size_t *ndeleted,

@@ -48,15 +48,15 @@ int sigv4_canonical_query(const struct sigv4_kv *q, size_t n, struct buf *out);
 
 /* Stage 1. Appends the canonical request to out and, if signed_headers is not NULL, the
  * ';'-joined lower-case signed header names to signed_headers. */
-int sigv4_canonical_request(const struct sigv4_request *req, enum sigv4_mode mode,
-                            struct buf *out, struct buf *signed_headers);
+int sigv4_canonical_request(const struct sigv4_request *req, enum sigv4_mode mode, struct buf *out,
+                            struct buf *signed_headers);
 
 /* Appends "YYYYMMDD/<region>/<service>/aws4_request" to out; amz_date is YYYYMMDDTHHMMSSZ. */
 int sigv4_scope(const char *amz_date, const char *region, const char *service, struct buf *out);
 
 /* Stage 2. Appends "AWS4-HMAC-SHA256\n<amz_date>\n<scope>\n<hex sha256(creq)>" to out. */
-int sigv4_string_to_sign(const char *amz_date, const char *scope, const char *creq,
-                         size_t creq_len, struct buf *out);
+int sigv4_string_to_sign(const char *amz_date, const char *scope, const char *creq, size_t creq_len,
+                         struct buf *out);
 
 /* Stage 3a. kSigning = HMAC chain over "AWS4"+secret, date (YYYYMMDD), region, service,
  * "aws4_request". */
@@ -70,7 +70,7 @@ struct sigv4_signer {
     const char *access_key_id;
     const char *secret_access_key;
     const char *region;
-    const char *service; /* "s3" */
+    const char *service;  /* "s3" */
     const char *amz_date; /* YYYYMMDDTHHMMSSZ */
 };
 

@@ -41,21 +41,21 @@ enum ev_type {
 
 struct ev {
     enum ev_type type;
-    int64_t time_ns;      /* when the event happened */
-    int64_t sequence_id;  /* sequence_id of entries, action_sequence_id of the others */
-    const char *action;   /* entries */
-    const char *inputs;   /* begin_entry: JSON object */
-    const char *result;   /* end_entry: JSON object, or NULL for null */
-    const char *exception; /* end_entry: text, or NULL for null */
-    const char *state;    /* end_entry: JSON object */
-    const char *span_id;  /* spans (required); attribute and stream events (NULL for null) */
+    int64_t time_ns;            /* when the event happened */
+    int64_t sequence_id;        /* sequence_id of entries, action_sequence_id of the others */
+    const char *action;         /* entries */
+    const char *inputs;         /* begin_entry: JSON object */
+    const char *result;         /* end_entry: JSON object, or NULL for null */
+    const char *exception;      /* end_entry: text, or NULL for null */
+    const char *state;          /* end_entry: JSON object */
+    const char *span_id;        /* spans (required); attribute and stream events (NULL for null) */
     const char *span_name;      /* begin_span */
     const char *parent_span_id; /* begin_span, NULL for null */
-    const char *deps;     /* begin_span: dependencies as ndeps NUL-terminated strings, packed */
+    const char *deps; /* begin_span: dependencies as ndeps NUL-terminated strings, packed */
     size_t ndeps;
-    const char *key;      /* attribute */
-    const char *value;    /* attribute: any JSON value */
-    const char *tags;     /* attribute: JSON object of strings, NULL for {} */
+    const char *key;        /* attribute */
+    const char *value;      /* attribute: any JSON value */
+    const char *tags;       /* attribute: JSON object of strings, NULL for {} */
     int64_t items_streamed; /* end_stream */
 };
 
@@ -74,7 +74,7 @@ struct ev_pointer {
     const char *app_id;
     const char *partition_key; /* NULL for null */
     int64_t sequence_id;
-    bool has_sequence_id;      /* false for null */
+    bool has_sequence_id; /* false for null */
 };
 
 /* The S3 key of an object written at time ns (UTC, Burr 0.40's utcnow().isoformat() slices):

@@ -89,8 +89,7 @@ struct send {
     struct spoor_error err;
 };
 
-static void on_put(int status, struct spoor_s3_result *res, const struct spoor_error *err,
-                   void *ud)
+static void on_put(int status, struct spoor_s3_result *res, const struct spoor_error *err, void *ud)
 {
     struct send *s = ud;
     s->done = true;
@@ -118,10 +117,12 @@ static void send_all(struct flusher *f, struct send *s, size_t n)
         struct spoor_s3_meta meta[4];
         for (size_t k = 0; k < s[i].obj.nmeta; k++)
             meta[k] = (struct spoor_s3_meta){s[i].obj.meta_names[k], s[i].obj.meta_values[k]};
-        struct spoor_s3_op op = {.kind = SPOOR_S3_PUT_OBJECT, .bucket = s[i].obj.bucket,
+        struct spoor_s3_op op = {.kind = SPOOR_S3_PUT_OBJECT,
+                                 .bucket = s[i].obj.bucket,
                                  .key = s[i].obj.key,
                                  .body = {.data = s[i].obj.body, .len = s[i].obj.body_len},
-                                 .meta = meta, .nmeta = s[i].obj.nmeta};
+                                 .meta = meta,
+                                 .nmeta = s[i].obj.nmeta};
         s[i].f = f;
         s[i].status = spoor_router_submit(f->router, &op, on_put, &s[i], &s[i].err);
         s[i].done = s[i].status != 0;
@@ -140,8 +141,7 @@ static void send_all(struct flusher *f, struct send *s, size_t n)
             __atomic_add_fetch(&t->n_objects, 1, __ATOMIC_RELAXED);
             __atomic_add_fetch(&t->n_written, s[i].nevents, __ATOMIC_RELAXED);
         } else {
-            fprintf(stderr, "spoor tracker: %s; kept in the spool for a retry\n",
-                    s[i].err.message);
+            fprintf(stderr, "spoor tracker: %s; kept in the spool for a retry\n", s[i].err.message);
             __atomic_add_fetch(&t->n_spooled, 1, __ATOMIC_RELAXED);
             note_failure(f, &s[i]);
         }
@@ -274,8 +274,7 @@ static void add_line(struct flusher *f, const struct rec *r)
         b->body.len = before; /* no half line, no stray separator */
         if (b->body.data)
             b->body.data[before] = '\0';
-        fprintf(stderr, "spoor tracker: an event of app %s could not be written\n",
-                r->app->app_id);
+        fprintf(stderr, "spoor tracker: an event of app %s could not be written\n", r->app->app_id);
         return;
     }
     b->nevents++;
@@ -359,8 +358,7 @@ static void retry_spool(struct flusher *f)
             if (spool_read(paths[done + i], &s[k].obj, &err) == 0) {
                 s[k].nevents = s[k].obj.nevents;
                 k++;
-            }
-            else
+            } else
                 fprintf(stderr, "spoor tracker: %s; left in the spool\n", err.message);
         }
         int before = f->round_status;
@@ -475,9 +473,9 @@ int flusher_start(struct spoor_tracker *t, struct spoor_error *err)
     uv_loop_init(&f->loop);
     if (t->bucket) {
         /* An explicit local store wins over $SPOOR_ROUTES ("" means no routes file). */
-        struct spoor_router_opts o = {
-            .routes_path = t->routes_path ? t->routes_path : (t->store_root ? "" : NULL),
-            .local_root = t->store_root};
+        struct spoor_router_opts o = {.routes_path = t->routes_path ? t->routes_path
+                                                                    : (t->store_root ? "" : NULL),
+                                      .local_root = t->store_root};
         f->router = spoor_router_new(&f->loop, &o, err);
         if (!f->router) {
             uv_run(&f->loop, UV_RUN_DEFAULT);

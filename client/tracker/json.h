@@ -30,11 +30,11 @@
 #define JSON_MAX_DEPTH 128
 
 enum json_kind {
-    JSON_ANY,        /* any value */
-    JSON_OBJECT,     /* an object (inputs, state) */
+    JSON_ANY,            /* any value */
+    JSON_OBJECT,         /* an object (inputs, state) */
     JSON_OBJECT_OR_NULL, /* an object or null (result) */
-    JSON_STRING_MAP, /* an object whose values are all strings (tags) */
-    JSON_STRING_ARRAY, /* an array of strings */
+    JSON_STRING_MAP,     /* an object whose values are all strings (tags) */
+    JSON_STRING_ARRAY,   /* an array of strings */
 };
 
 enum json_style { JSON_STYLE_COMPACT, JSON_STYLE_PYTHON };
@@ -43,8 +43,7 @@ enum json_style { JSON_STYLE_COMPACT, JSON_STYLE_PYTHON };
  * SPOOR_E_INVALID otherwise, with *where (if not NULL) the byte offset of the problem and
  * *why (if not NULL) a static phrase ("unterminated string", "invalid UTF-8", "expected an
  * object", "nesting deeper than 128", ...). */
-int json_check(const char *text, size_t len, enum json_kind kind, size_t *where,
-               const char **why);
+int json_check(const char *text, size_t len, enum json_kind kind, size_t *where, const char **why);
 
 /* Appends the valid JSON text[0..len) in style to out. SPOOR_E_INVALID if it is not valid
  * (out then unchanged), SPOOR_E_TOO_LARGE past out's ceiling. */

@@ -35,7 +35,9 @@ static int write_new_file(const char *path, const char *data, size_t len, struct
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
-        return errno == EEXIST ? 0 : spoor_error_set(err, -errno, "cannot write %s: %s", path, strerror(errno));
+        return errno == EEXIST
+                   ? 0
+                   : spoor_error_set(err, -errno, "cannot write %s: %s", path, strerror(errno));
     ssize_t w = write(fd, data, len);
     int rc = w == (ssize_t)len ? 0 : -EIO;
     close(fd);

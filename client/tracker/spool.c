@@ -53,8 +53,8 @@ int spool_mkdirs(const char *dir, struct spoor_error *err)
             char c = *p;
             *p = '\0';
             if (mkdir(path, 0700) != 0 && errno != EEXIST)
-                return spoor_error_set(err, -errno, "cannot create spool directory %s: %s",
-                                       path, strerror(errno));
+                return spoor_error_set(err, -errno, "cannot create spool directory %s: %s", path,
+                                       strerror(errno));
             *p = c;
             if (!c)
                 break;
@@ -62,8 +62,8 @@ int spool_mkdirs(const char *dir, struct spoor_error *err)
     }
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK) != 0)
-        return spoor_error_set(err, SPOOR_E_CONFIG, "spool directory %s is not a writable directory",
-                               dir);
+        return spoor_error_set(err, SPOOR_E_CONFIG,
+                               "spool directory %s is not a writable directory", dir);
     return 0;
 }
 
@@ -72,14 +72,13 @@ static char *header_json(const struct spool_obj *o)
     json_t *meta = json_array();
     for (size_t i = 0; i < o->nmeta; i++)
         json_array_append_new(meta, json_pack("[ss]", o->meta_names[i], o->meta_values[i]));
-    json_t *h = json_pack("{s:s, s:s, s:o, s:I, s:I}", "bucket", o->bucket, "key", o->key,
-                          "metadata", meta, "events", (json_int_t)o->nevents, "body_bytes",
-                          (json_int_t)o->body_len);
+    json_t *h =
+        json_pack("{s:s, s:s, s:o, s:I, s:I}", "bucket", o->bucket, "key", o->key, "metadata", meta,
+                  "events", (json_int_t)o->nevents, "body_bytes", (json_int_t)o->body_len);
     char *s = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(h);
     return s;
 }
-
 
 int spool_write(const char *dir, struct spool_obj *o, struct spoor_error *err)
 {

@@ -11,16 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-
 struct spool_obj {
-    char *path;        /* the spool file */
+    char *path; /* the spool file */
     char *bucket;
     char *key;
     char **meta_names, **meta_values;
     size_t nmeta;
     char *body;
     size_t body_len;
-    uint64_t nevents;  /* event lines in the body (0 for graph and metadata) */
+    uint64_t nevents; /* event lines in the body (0 for graph and metadata) */
 };
 
 /* Writes obj (without path) to a new file in dir, atomically; fills obj->path. */

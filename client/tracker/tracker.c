@@ -64,8 +64,13 @@ static int put_event(struct spoor_app *a, enum ev_type type, int64_t seq, int64_
                      uint32_t ndeps, const struct rec_str *strs, size_t nstr)
 {
     struct spoor_tracker *t = a->t;
-    struct rec h = {.kind = REC_EVENT, .ev_type = (uint16_t)type, .ndeps = ndeps,
-                    .time_ns = now_ns(), .seq = seq, .items = items, .app = a};
+    struct rec h = {.kind = REC_EVENT,
+                    .ev_type = (uint16_t)type,
+                    .ndeps = ndeps,
+                    .time_ns = now_ns(),
+                    .seq = seq,
+                    .items = items,
+                    .app = a};
     int block = t->full_policy == SPOOR_FULL_BLOCK ? t->block_ms : 0;
     return ring_put(&t->q, &h, strs, nstr, block, NULL); /* counts the event under its lock */
 }
@@ -94,8 +99,8 @@ int spoor_span_begin(struct spoor_app *a, int64_t action_sequence_id, const char
                      const char *const *dependencies, size_t ndeps)
 {
     struct rec_str id = str(span_id), name = str(span_name), parent = str(parent_span_id);
-    if (!a || !text_ok(id) || !text_ok(name) || !opt_text_ok(parent) ||
-        action_sequence_id < 0 || ndeps > 64 || (ndeps && !dependencies))
+    if (!a || !text_ok(id) || !text_ok(name) || !opt_text_ok(parent) || action_sequence_id < 0 ||
+        ndeps > 64 || (ndeps && !dependencies))
         return a ? refuse(a->t) : SPOOR_E_INVALID;
     /* Dependencies travel as one string of ndeps NUL-terminated ids. */
     char packed[4096];
@@ -191,7 +196,8 @@ static int pointer_copy(const struct spoor_pointer *p, struct ev_pointer *out, b
                                "parent pointer: app id \"%s\" or its partition key is invalid",
                                p->app_id ? p->app_id : "(null)");
     char *id, *pk;
-    if (dup_opt(p->app_id, &id) || dup_opt(p->partition_key && p->partition_key[0] ? p->partition_key : NULL, &pk)) {
+    if (dup_opt(p->app_id, &id) ||
+        dup_opt(p->partition_key && p->partition_key[0] ? p->partition_key : NULL, &pk)) {
         free(id);
         return -ENOMEM;
     }
@@ -215,12 +221,14 @@ static int app_make(struct spoor_tracker *t, const char *app_id, const char *pk,
     if (!rc)
         rc = json_reemit(graph_json, strlen(graph_json), JSON_STYLE_COMPACT, &g);
     if (!rc)
-        rc = pointer_copy(parent, &a->parent, &a->has_parent, err) ?:
-             pointer_copy(spawning, &a->spawning, &a->has_spawning, err);
+        rc = pointer_copy(parent, &a->parent, &a->has_parent, err)
+                 ?: pointer_copy(spawning, &a->spawning, &a->has_spawning, err);
     if (rc) {
         buf_cleanup(&g);
         app_free(a);
-        return rc == SPOOR_E_INVALID ? rc : spoor_error_set(err, rc, "cannot create app %s: %s", app_id, spoor_strerror(rc));
+        return rc == SPOOR_E_INVALID ? rc
+                                     : spoor_error_set(err, rc, "cannot create app %s: %s", app_id,
+                                                       spoor_strerror(rc));
     }
     a->graph = buf_take(&g, NULL);
     *out = a;
@@ -252,8 +260,9 @@ int spoor_app_new(struct spoor_tracker *t, const char *app_id, const char *parti
                                "control characters, valid UTF-8, at most 256 bytes",
                                pk);
     if (!graph_json || json_check(graph_json, strlen(graph_json), JSON_OBJECT, &where, &why))
-        return spoor_error_set(err, SPOOR_E_INVALID, "graph of app %s is not a JSON object: %s at byte %zu",
-                               app_id, graph_json ? why : "missing", where);
+        return spoor_error_set(err, SPOOR_E_INVALID,
+                               "graph of app %s is not a JSON object: %s at byte %zu", app_id,
+                               graph_json ? why : "missing", where);
     pthread_mutex_lock(&t->apps_mu);
     struct spoor_app *a = t->apps;
     while (a && !(strcmp(a->app_id, app_id) == 0 && same_pk(a->partition_key, pk)))
@@ -434,8 +443,7 @@ int spoor_tracker_flush(struct spoor_tracker *t, int timeout_ms, struct spoor_er
             pthread_cond_wait(&t->progress, &t->q.mu);
         else if (pthread_cond_timedwait(&t->progress, &t->q.mu, &until) == ETIMEDOUT)
             rc = spoor_error_set(err, SPOOR_E_TIMEOUT,
-                                 "tracker flush: not everything was sent within %d ms",
-                                 timeout_ms);
+                                 "tracker flush: not everything was sent within %d ms", timeout_ms);
     }
     /* Done means sent: objects still in the spool make the flush fail, with the latest
      * failure as the reason. */
@@ -444,8 +452,7 @@ int spoor_tracker_flush(struct spoor_tracker *t, int timeout_ms, struct spoor_er
         if (err) {
             *err = t->last_err;
             if (!t->last_status)
-                spoor_error_set(err, rc, "objects are still waiting in the spool %s",
-                                t->spool_dir);
+                spoor_error_set(err, rc, "objects are still waiting in the spool %s", t->spool_dir);
         }
     }
     pthread_mutex_unlock(&t->q.mu);

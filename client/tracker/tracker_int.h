@@ -26,16 +26,16 @@
 /* ---- queue.c --------------------------------------------------------------------------- */
 
 enum rec_type {
-    REC_EVENT,   /* an ev of some type */
-    REC_APP,     /* an application was created: write its graph and metadata */
-    REC_SKIP,    /* filler to the end of the ring */
+    REC_EVENT, /* an ev of some type */
+    REC_APP,   /* an application was created: write its graph and metadata */
+    REC_SKIP,  /* filler to the end of the ring */
 };
 
 /* A record in the ring: this header, then nstr strings, each a uint32 length (UINT32_MAX for
  * NULL) and the bytes with a NUL. Records are 8-byte aligned. */
 struct rec {
-    uint32_t len; /* whole record, padded */
-    uint16_t kind;  /* enum rec_type */
+    uint32_t len;  /* whole record, padded */
+    uint16_t kind; /* enum rec_type */
     uint16_t ev_type;
     uint16_t nstr;
     uint16_t pad;
@@ -48,19 +48,19 @@ struct rec {
 
 struct ring {
     pthread_mutex_t mu;
-    pthread_cond_t room;   /* signalled when the flusher frees space */
-    pthread_cond_t work;   /* signalled when the flusher has something to do */
+    pthread_cond_t room; /* signalled when the flusher frees space */
+    pthread_cond_t work; /* signalled when the flusher has something to do */
     char *mem;
     size_t cap;
-    size_t head, tail;     /* byte offsets; head == tail: empty */
+    size_t head, tail; /* byte offsets; head == tail: empty */
     size_t used;
-    uint64_t tickets;      /* records ever written; a record's ticket is its position */
-    uint64_t pending;      /* event records not yet taken by the flusher */
-    uint64_t events;       /* event records ever written */
-    uint64_t wake_at;      /* pending count that wakes the flusher early */
+    uint64_t tickets; /* records ever written; a record's ticket is its position */
+    uint64_t pending; /* event records not yet taken by the flusher */
+    uint64_t events;  /* event records ever written */
+    uint64_t wake_at; /* pending count that wakes the flusher early */
     bool closing;
     bool flush_asked;
-    uint64_t flush_gen;    /* flush requests made so far */
+    uint64_t flush_gen; /* flush requests made so far */
     uint64_t dropped;
 };
 
@@ -80,8 +80,8 @@ int ring_put(struct ring *q, const struct rec *h, const struct rec_str *strs, si
  * then returns the readable region as unwrapped offsets [*from, *to) (read at pos % cap), the
  * number of tickets written so far, and whether a flush was asked (the request is consumed)
  * or the ring is closing; nothing is freed until ring_release(q, to - from). */
-void ring_take(struct ring *q, int64_t deadline_ns, size_t *from, size_t *to,
-               uint64_t *ntickets, bool *asked, bool *closing, uint64_t *flush_gen);
+void ring_take(struct ring *q, int64_t deadline_ns, size_t *from, size_t *to, uint64_t *ntickets,
+               bool *asked, bool *closing, uint64_t *flush_gen);
 void ring_release(struct ring *q, size_t nbytes);
 /* Walks records in [from, to): returns the record at *pos and advances *pos, NULL at the end. */
 const struct rec *ring_next(const struct ring *q, size_t *pos, size_t to);
@@ -96,8 +96,8 @@ struct spoor_app {
     struct spoor_tracker *t;
     struct spoor_app *next;
     char *app_id;
-    char *partition_key;   /* NULL for none */
-    char *graph;           /* compacted at creation */
+    char *partition_key; /* NULL for none */
+    char *graph;         /* compacted at creation */
     bool has_parent, has_spawning;
     struct ev_pointer parent, spawning; /* strings owned here */
     int64_t created_ns;
@@ -120,15 +120,15 @@ struct spoor_tracker {
     struct ring q;
     pthread_t flusher;
     bool flusher_started;
-    struct flusher *fl;    /* the flusher thread's own state */
+    struct flusher *fl; /* the flusher thread's own state */
 
     pthread_mutex_t apps_mu;
     struct spoor_app *apps;
 
     /* Progress, under q.mu: tickets the flusher has finished with (sent or spooled). */
     uint64_t done_tickets;
-    uint64_t served_gen;           /* flush requests answered by a finished round */
-    int last_status;               /* the latest failed send's code (kept until another) */
+    uint64_t served_gen; /* flush requests answered by a finished round */
+    int last_status;     /* the latest failed send's code (kept until another) */
     struct spoor_error last_err;
     pthread_cond_t progress;
 

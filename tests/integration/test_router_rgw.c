@@ -48,7 +48,7 @@ static struct world W;
 /* ---- helpers --------------------------------------------------------------------------- */
 
 static int router_exec(const struct spoor_s3_op *op, struct spoor_s3_result *res,
-                 struct spoor_error *err)
+                       struct spoor_error *err)
 {
     return spoor_router_exec(W.router, op, res, err);
 }
@@ -63,7 +63,9 @@ static void rok(const struct spoor_s3_op *op, struct spoor_s3_result *res)
 
 static void rput(const char *key, const char *body)
 {
-    struct spoor_s3_op op = {.kind = SPOOR_S3_PUT_OBJECT, .bucket = W.bucket, .key = key,
+    struct spoor_s3_op op = {.kind = SPOOR_S3_PUT_OBJECT,
+                             .bucket = W.bucket,
+                             .key = key,
                              .body = {.data = body, .len = strlen(body)}};
     struct spoor_s3_result res;
     rok(&op, &res);
@@ -114,22 +116,29 @@ static void write_routes(void)
 {
     FILE *f = fopen(W.routes, "w");
     assert_non_null(f);
-    fprintf(f, "{\"endpoints\": {\n"
-               "  \"aws\": {\"type\": \"s3\", \"url\": \"%s\", \"addressing\": \"path\",\n"
-               "           \"credentials\": {\"access_key_id_env\": \"SPOOR_TEST_S3_ACCESS_KEY\",\n"
-               "                           \"secret_access_key_env\": \"SPOOR_TEST_S3_SECRET_KEY\"}},\n",
-            getenv("SPOOR_TEST_S3_ENDPOINT"));
+    fprintf(
+        f,
+        "{\"endpoints\": {\n"
+        "  \"aws\": {\"type\": \"s3\", \"url\": \"%s\", \"addressing\": \"path\",\n"
+        "           \"credentials\": {\"access_key_id_env\": \"SPOOR_TEST_S3_ACCESS_KEY\",\n"
+        "                           \"secret_access_key_env\": \"SPOOR_TEST_S3_SECRET_KEY\"}},\n",
+        getenv("SPOOR_TEST_S3_ENDPOINT"));
     if (W.lake_kind == LAKE_RGW)
-        fprintf(f, "  \"lake\": {\"type\": \"lakefs\", \"url\": \"%s\",\n"
-                   "           \"credentials\": {\"access_key_id_env\": \"SPOOR_TEST_S3B_ACCESS_KEY\",\n"
-                   "                           \"secret_access_key_env\": \"SPOOR_TEST_S3B_SECRET_KEY\"}}\n",
-                getenv("SPOOR_TEST_S3B_ENDPOINT"));
+        fprintf(
+            f,
+            "  \"lake\": {\"type\": \"lakefs\", \"url\": \"%s\",\n"
+            "           \"credentials\": {\"access_key_id_env\": \"SPOOR_TEST_S3B_ACCESS_KEY\",\n"
+            "                           \"secret_access_key_env\": "
+            "\"SPOOR_TEST_S3B_SECRET_KEY\"}}\n",
+            getenv("SPOOR_TEST_S3B_ENDPOINT"));
     else
         fprintf(f, "  \"lake\": {\"type\": \"file\", \"root\": \"%s/store\"}\n", W.dir);
-    fprintf(f, "},\n\"routes\": [\n"
-               "  {\"from\": \"s3://%s/data/alpha/\", \"to\": \"lake://%s/main/data/alpha/\"},\n"
-               "  {\"from\": \"s3://golden-%s/\", \"to\": \"lake://%s/v1.2.0/golden/\", \"read_only\": true},\n"
-               "  {\"from\": \"s3://*/\", \"to\": \"aws://*/\"}\n]}\n",
+    fprintf(f,
+            "},\n\"routes\": [\n"
+            "  {\"from\": \"s3://%s/data/alpha/\", \"to\": \"lake://%s/main/data/alpha/\"},\n"
+            "  {\"from\": \"s3://golden-%s/\", \"to\": \"lake://%s/v1.2.0/golden/\", "
+            "\"read_only\": true},\n"
+            "  {\"from\": \"s3://*/\", \"to\": \"aws://*/\"}\n]}\n",
             W.bucket, W.repo, W.bucket, W.repo);
     fclose(f);
 }
@@ -154,7 +163,8 @@ static int setup_world(int lake_kind)
              getenv("SPOOR_TEST_S3B_SECRET_KEY"));
     s3_env_bucket_name(W.bucket, sizeof W.bucket, lake_kind == LAKE_RGW ? "burr-r" : "burr-f");
     s3_env_bucket_name(W.repo, sizeof W.repo, lake_kind == LAKE_RGW ? "alpha-r" : "alpha-f");
-    snprintf(W.dir, sizeof W.dir, "%s/spoor-router-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(W.dir, sizeof W.dir, "%s/spoor-router-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(W.dir))
         return -1;
     snprintf(W.routes, sizeof W.routes, "%s/routes.json", W.dir);
@@ -223,10 +233,9 @@ static const char *const alpha_keys[] = {
     "data/alpha/ünïcødé/ключ",
 };
 static const char *const beta_keys[] = {
-    "data/alp",           "data/alpha-other/k", "data/alpha.dot/k", "data/alphaz",
-    "data/beta/a",        "data/beta/b/c",      "data/beta/b/d",    "data/beta/e e",
-    "data/gamma/1",       "data/gamma/2",       "data/zeta",        "data/Alpha/upper",
-    "data/0first",        "data/beta/z+plus",   "notdata/x",
+    "data/alp",      "data/alpha-other/k", "data/alpha.dot/k", "data/alphaz",      "data/beta/a",
+    "data/beta/b/c", "data/beta/b/d",      "data/beta/e e",    "data/gamma/1",     "data/gamma/2",
+    "data/zeta",     "data/Alpha/upper",   "data/0first",      "data/beta/z+plus", "notdata/x",
 };
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -242,8 +251,10 @@ static void seed(void)
     for (size_t i = 0; i < N(beta_keys); i++)
         rput(beta_keys[i], beta_keys[i]);
     /* An old copy left on the default endpoint under the rerouted prefix: shadowed. */
-    struct spoor_s3_op stale = {.kind = SPOOR_S3_PUT_OBJECT, .bucket = W.bucket,
-                                .key = "data/alpha/stale-on-default", .body = {.data = "x", .len = 1}};
+    struct spoor_s3_op stale = {.kind = SPOOR_S3_PUT_OBJECT,
+                                .bucket = W.bucket,
+                                .key = "data/alpha/stale-on-default",
+                                .body = {.data = "x", .len = 1}};
     struct spoor_s3_result res;
     assert_int_equal(direct(W.a, &stale, &res), 0);
     spoor_s3_result_cleanup(&res);
@@ -282,9 +293,12 @@ static size_t list_pages(const char *prefix, const char *delimiter, const char *
     size_t n = 0;
     *pages = 0;
     do {
-        struct spoor_s3_op op = {.kind = SPOOR_S3_LIST_OBJECTS, .bucket = W.bucket,
-                                 .prefix = prefix, .delimiter = delimiter,
-                                 .start_after = start_after, .max_keys = max_keys,
+        struct spoor_s3_op op = {.kind = SPOOR_S3_LIST_OBJECTS,
+                                 .bucket = W.bucket,
+                                 .prefix = prefix,
+                                 .delimiter = delimiter,
+                                 .start_after = start_after,
+                                 .max_keys = max_keys,
                                  .continuation_token = token};
         struct spoor_s3_result res;
         rok(&op, &res);
@@ -355,9 +369,9 @@ static void test_list_spanning_recursive(void **state)
 /* With delimiter "/": the rerouted project is one common prefix beside the others. */
 static void test_list_spanning_delimiter(void **state)
 {
-    const char *want[] = {"data/0first", "data/Alpha/", "data/alp", "data/alpha-other/",
+    const char *want[] = {"data/0first",     "data/Alpha/", "data/alp",    "data/alpha-other/",
                           "data/alpha.dot/", "data/alpha/", "data/alphaz", "data/beta/",
-                          "data/gamma/", "data/zeta"};
+                          "data/gamma/",     "data/zeta"};
     char *got[32];
     int pages;
     size_t n = list_pages("data/", "/", NULL, 1000, got, 32, &pages);
@@ -382,8 +396,10 @@ static void test_list_inside_route(void **state)
     expect_listing(got, n, want, N(want));
     assert_int_equal(pages, 3);
 
-    struct spoor_s3_op bad = {.kind = SPOOR_S3_LIST_OBJECTS, .bucket = W.bucket,
-                              .prefix = "data/alpha/", .continuation_token = "bm90LWEtdG9rZW4"};
+    struct spoor_s3_op bad = {.kind = SPOOR_S3_LIST_OBJECTS,
+                              .bucket = W.bucket,
+                              .prefix = "data/alpha/",
+                              .continuation_token = "bm90LWEtdG9rZW4"};
     struct spoor_s3_result res;
     struct spoor_error err;
     assert_int_equal(router_exec(&bad, &res, &err), SPOOR_E_INVALID);
@@ -420,7 +436,9 @@ static void test_read_only_refused(void **state)
 {
     char ro_bucket[80];
     snprintf(ro_bucket, sizeof ro_bucket, "golden-%s", W.bucket);
-    struct spoor_s3_op put = {.kind = SPOOR_S3_PUT_OBJECT, .bucket = ro_bucket, .key = "g/1",
+    struct spoor_s3_op put = {.kind = SPOOR_S3_PUT_OBJECT,
+                              .bucket = ro_bucket,
+                              .key = "g/1",
                               .body = {.data = "x", .len = 1}};
     struct spoor_error err;
     assert_int_equal(spoor_router_submit(W.router, &put, NULL, NULL, &err), SPOOR_E_READ_ONLY);
@@ -430,7 +448,6 @@ static void test_read_only_refused(void **state)
     assert_int_equal(spoor_router_submit(W.router, &del, NULL, NULL, &err), SPOOR_E_READ_ONLY);
     assert_false(exists_on_b("v1.2.0/golden/g/1"));
 }
-
 
 /* 20 MiB from the default endpoint to the rerouted project: a streamed multipart copy. */
 static void test_copy_across_endpoints(void **state)
@@ -443,23 +460,28 @@ static void test_copy_across_endpoints(void **state)
     struct spoor_error err;
     struct spoor_s3_meta meta[] = {{"tracker_id", "t-9"}};
     struct spoor_s3_upload_opts o = {.meta = meta, .nmeta = 1};
-    assert_int_equal(spoor_router_upload_file_exec(W.router, W.bucket, "data/beta/big.bin", src,
-                                                   &o, &res, &err), 0);
+    assert_int_equal(
+        spoor_router_upload_file_exec(W.router, W.bucket, "data/beta/big.bin", src, &o, &res, &err),
+        0);
     spoor_s3_result_cleanup(&res);
-    struct spoor_s3_op cp = {.kind = SPOOR_S3_COPY_OBJECT, .bucket = W.bucket,
-                             .key = "data/alpha/copied/big.bin", .src_bucket = W.bucket,
+    struct spoor_s3_op cp = {.kind = SPOOR_S3_COPY_OBJECT,
+                             .bucket = W.bucket,
+                             .key = "data/alpha/copied/big.bin",
+                             .src_bucket = W.bucket,
                              .src_key = "data/beta/big.bin"};
     rok(&cp, &res);
     spoor_s3_result_cleanup(&res);
     assert_true(exists_on_b("main/data/alpha/copied/big.bin"));
-    struct spoor_s3_op head = {.kind = SPOOR_S3_HEAD_OBJECT, .bucket = W.bucket,
-                               .key = "data/alpha/copied/big.bin"};
+    struct spoor_s3_op head = {
+        .kind = SPOOR_S3_HEAD_OBJECT, .bucket = W.bucket, .key = "data/alpha/copied/big.bin"};
     rok(&head, &res);
     assert_int_equal(res.object_size, 20 * 1024 * 1024 + 777);
     assert_string_equal(spoor_s3_result_meta(&res, "tracker_id"), "t-9");
     spoor_s3_result_cleanup(&res);
-    struct spoor_s3_op get = {.kind = SPOOR_S3_GET_OBJECT, .bucket = W.bucket,
-                              .key = "data/alpha/copied/big.bin", .sink = {.path = back}};
+    struct spoor_s3_op get = {.kind = SPOOR_S3_GET_OBJECT,
+                              .bucket = W.bucket,
+                              .key = "data/alpha/copied/big.bin",
+                              .sink = {.path = back}};
     rok(&get, &res);
     spoor_s3_result_cleanup(&res);
     assert_true(files_equal(src, back));
@@ -476,8 +498,8 @@ static void test_copy_across_endpoints(void **state)
 static void test_delete_across_routes(void **state)
 {
     const char *keys[] = {alpha_keys[4], beta_keys[9], "data/alpha/copied/big.bin"};
-    struct spoor_s3_op del = {.kind = SPOOR_S3_DELETE_OBJECTS, .bucket = W.bucket, .keys = keys,
-                              .nkeys = 3};
+    struct spoor_s3_op del = {
+        .kind = SPOOR_S3_DELETE_OBJECTS, .bucket = W.bucket, .keys = keys, .nkeys = 3};
     struct spoor_s3_result res;
     rok(&del, &res);
     assert_int_equal(res.ndeleted, 3);
@@ -498,18 +520,14 @@ static void test_delete_across_routes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_write_route_read),
-        T(test_list_spanning_recursive),
-        T(test_list_spanning_delimiter),
-        T(test_list_inside_route),
-        T(test_credentials_kept_apart),
-        T(test_read_only_refused),
-        T(test_copy_across_endpoints),
-        T(test_delete_across_routes),
+        T(test_write_route_read),        T(test_list_spanning_recursive),
+        T(test_list_spanning_delimiter), T(test_list_inside_route),
+        T(test_credentials_kept_apart),  T(test_read_only_refused),
+        T(test_copy_across_endpoints),   T(test_delete_across_routes),
     };
     int failed = cmocka_run_group_tests_name("router, second endpoint on RGW (lakeFS layout)",
                                              tests, setup_rgw, teardown_world);
-    failed += cmocka_run_group_tests_name("router, second endpoint a file store", tests,
-                                          setup_file, teardown_world);
+    failed += cmocka_run_group_tests_name("router, second endpoint a file store", tests, setup_file,
+                                          teardown_world);
     return failed;
 }

@@ -36,8 +36,7 @@ struct fx {
 
 static struct fx g;
 
-static int exec(const struct spoor_s3_op *op, struct spoor_s3_result *res,
-                struct spoor_error *err)
+static int exec(const struct spoor_s3_op *op, struct spoor_s3_result *res, struct spoor_error *err)
 {
     return spoor_s3_exec(g.client, op, res, err);
 }
@@ -134,8 +133,8 @@ static void test_put_head_get_delete(void **state)
     assert_string_equal(res.etag, want);
     spoor_s3_result_cleanup(&res);
 
-    struct spoor_s3_op head = {.kind = SPOOR_S3_HEAD_OBJECT, .bucket = g.bucket,
-                               .key = "obj/one.jsonl"};
+    struct spoor_s3_op head = {
+        .kind = SPOOR_S3_HEAD_OBJECT, .bucket = g.bucket, .key = "obj/one.jsonl"};
     ok(&head, &res);
     assert_int_equal(res.object_size, 20);
     assert_string_equal(res.content_type, "application/x-ndjson");
@@ -143,8 +142,8 @@ static void test_put_head_get_delete(void **state)
     assert_string_equal(spoor_s3_result_meta(&res, "tracker_id"), "t-1");
     spoor_s3_result_cleanup(&res);
 
-    struct spoor_s3_op get = {.kind = SPOOR_S3_GET_OBJECT, .bucket = g.bucket,
-                              .key = "obj/one.jsonl"};
+    struct spoor_s3_op get = {
+        .kind = SPOOR_S3_GET_OBJECT, .bucket = g.bucket, .key = "obj/one.jsonl"};
     ok(&get, &res);
     assert_int_equal(res.body_len, 20);
     assert_memory_equal(res.body, body, 20);
@@ -168,8 +167,8 @@ static void test_put_head_get_delete(void **state)
     assert_memory_equal(res.body, "fghij", 5);
     spoor_s3_result_cleanup(&res);
 
-    struct spoor_s3_op del = {.kind = SPOOR_S3_DELETE_OBJECT, .bucket = g.bucket,
-                              .key = "obj/one.jsonl"};
+    struct spoor_s3_op del = {
+        .kind = SPOOR_S3_DELETE_OBJECT, .bucket = g.bucket, .key = "obj/one.jsonl"};
     ok(&del, &res);
     assert_int_equal(res.http_status, 204);
     spoor_s3_result_cleanup(&res);
@@ -208,7 +207,9 @@ static void test_get_sinks(void **state)
     struct spoor_s3_result res;
     struct spoor_error err;
 
-    struct spoor_s3_op get = {.kind = SPOOR_S3_GET_OBJECT, .bucket = g.bucket, .key = "sinks/x",
+    struct spoor_s3_op get = {.kind = SPOOR_S3_GET_OBJECT,
+                              .bucket = g.bucket,
+                              .key = "sinks/x",
                               .sink = {.max_bytes = 10}};
     assert_int_equal(exec(&get, &res, &err), SPOOR_E_TOO_LARGE);
     assert_int_equal(err.attempts, 1);
@@ -257,8 +258,7 @@ struct fill {
     char (*keys)[64];
 };
 
-static void on_put(int status, struct spoor_s3_result *res, const struct spoor_error *err,
-                   void *ud)
+static void on_put(int status, struct spoor_s3_result *res, const struct spoor_error *err, void *ud)
 {
     struct fill *f = ud;
     f->done++;
@@ -281,7 +281,9 @@ static void put_many(const char *bucket, char (*keys)[64], int n)
     struct spoor_s3_client *c = spoor_s3_client_new(e, &cfg, &err);
     struct fill f = {.total = n};
     for (int i = 0; i < n; i++) {
-        struct spoor_s3_op op = {.kind = SPOOR_S3_PUT_OBJECT, .bucket = bucket, .key = keys[i],
+        struct spoor_s3_op op = {.kind = SPOOR_S3_PUT_OBJECT,
+                                 .bucket = bucket,
+                                 .key = keys[i],
                                  .body = {.data = keys[i], .len = strlen(keys[i])}};
         assert_int_equal(spoor_s3_submit(c, &op, on_put, &f, &err), 0);
     }
@@ -308,8 +310,10 @@ static int list_all(const char *bucket, const char *prefix, const char *start_af
     int n = 0;
     *pages = 0;
     for (;;) {
-        struct spoor_s3_op op = {.kind = SPOOR_S3_LIST_OBJECTS, .bucket = bucket,
-                                 .prefix = prefix, .start_after = start_after,
+        struct spoor_s3_op op = {.kind = SPOOR_S3_LIST_OBJECTS,
+                                 .bucket = bucket,
+                                 .prefix = prefix,
+                                 .start_after = start_after,
                                  .max_keys = max_keys,
                                  .continuation_token = token[0] ? token : NULL};
         struct spoor_s3_result res;
@@ -342,8 +346,9 @@ static void test_list_pagination(void **state)
     char(*keys)[64] = calloc(N, 64);
     /* Keys whose byte order differs from naive orders: prefixes of each other, '.', ' ', '-',
      * upper case, and numbers without padding. */
-    static const char *const odd[] = {"a", "a b", "a-b", "a.b", "a/b", "ab", "abc", "abc/d",
-                                      "abc-x", "abd", "A", "Z", "_", "~", "0", "10", "9"};
+    static const char *const odd[] = {"a",   "a b",   "a-b",   "a.b", "a/b", "ab",
+                                      "abc", "abc/d", "abc-x", "abd", "A",   "Z",
+                                      "_",   "~",     "0",     "10",  "9"};
     int nodd = (int)(sizeof odd / sizeof odd[0]);
     for (int i = 0; i < nodd; i++)
         snprintf(keys[i], 64, "p/%s", odd[i]);
@@ -374,8 +379,11 @@ static void test_list_pagination(void **state)
         int m = N - i < 1000 ? N - i : 1000;
         for (int j = 0; j < m; j++)
             batch[j] = keys[i + j];
-        struct spoor_s3_op del = {.kind = SPOOR_S3_DELETE_OBJECTS, .bucket = bucket,
-                                  .keys = batch, .nkeys = (size_t)m, .quiet = true};
+        struct spoor_s3_op del = {.kind = SPOOR_S3_DELETE_OBJECTS,
+                                  .bucket = bucket,
+                                  .keys = batch,
+                                  .nkeys = (size_t)m,
+                                  .quiet = true};
         ok(&del, &res);
         assert_int_equal(res.ndelete_errors, 0);
         spoor_s3_result_cleanup(&res);
@@ -390,8 +398,8 @@ static void test_list_delimiter(void **state)
     const char *keys[] = {"d/2026/01/a", "d/2026/02/b", "d/2027/x", "d/top", "d/top2"};
     for (size_t i = 0; i < 5; i++)
         put_str(g.bucket, keys[i], "x");
-    struct spoor_s3_op op = {.kind = SPOOR_S3_LIST_OBJECTS, .bucket = g.bucket, .prefix = "d/",
-                             .delimiter = "/"};
+    struct spoor_s3_op op = {
+        .kind = SPOOR_S3_LIST_OBJECTS, .bucket = g.bucket, .prefix = "d/", .delimiter = "/"};
     struct spoor_s3_result res;
     ok(&op, &res);
     assert_int_equal(res.list.nprefixes, 2);
@@ -408,14 +416,14 @@ static void test_list_delimiter(void **state)
 /* ---- keys are bytes -------------------------------------------------------------------- */
 
 static const char *const torture[] = {
-    "tk/space in name",     "tk/plus+sign",        "tk/100%",
-    "tk/pct%2Fencoded",     "tk/double//slash",    "tk/./dot-segment",
-    "tk/../dotdot",         "tk/x/./y/../z",       "tk/trailing.",
-    "tk/unicode/日本語/ключ", "tk/emoji/😀🚀",       "tk/quote\"'`",
-    "tk/xml<&>amp;lt;",     "tk/query?x=1&y=2#f",  "tk/semi;colon,comma=eq",
-    "tk/tilde~under_score", "tk/tab\there",        "tk/UPPER/lower",
-    "tk/ends-with-slash/",  "tk/*star*(paren)[b]", "tk/back\\slash",
-    "tk/caret^pipe|brace{}", "tk/dollar$at@bang!",  "tk/combining é vs é",
+    "tk/space in name",       "tk/plus+sign",        "tk/100%",
+    "tk/pct%2Fencoded",       "tk/double//slash",    "tk/./dot-segment",
+    "tk/../dotdot",           "tk/x/./y/../z",       "tk/trailing.",
+    "tk/unicode/日本語/ключ", "tk/emoji/😀🚀",         "tk/quote\"'`",
+    "tk/xml<&>amp;lt;",       "tk/query?x=1&y=2#f",  "tk/semi;colon,comma=eq",
+    "tk/tilde~under_score",   "tk/tab\there",        "tk/UPPER/lower",
+    "tk/ends-with-slash/",    "tk/*star*(paren)[b]", "tk/back\\slash",
+    "tk/caret^pipe|brace{}",  "tk/dollar$at@bang!",  "tk/combining é vs é",
 };
 
 static void test_key_torture(void **state)
@@ -440,8 +448,8 @@ static void test_key_torture(void **state)
     free(got);
 
     for (size_t i = 0; i < n; i++) {
-        struct spoor_s3_op get = {.kind = SPOOR_S3_GET_OBJECT, .bucket = g.bucket,
-                                  .key = torture[i]};
+        struct spoor_s3_op get = {
+            .kind = SPOOR_S3_GET_OBJECT, .bucket = g.bucket, .key = torture[i]};
         struct spoor_s3_result res;
         ok(&get, &res);
         assert_int_equal(res.body_len, strlen(torture[i]));
@@ -450,8 +458,8 @@ static void test_key_torture(void **state)
     }
 
     /* Batch delete of the torture set (XML escaping, Content-MD5) reports every key. */
-    struct spoor_s3_op del = {.kind = SPOOR_S3_DELETE_OBJECTS, .bucket = g.bucket,
-                              .keys = torture, .nkeys = n};
+    struct spoor_s3_op del = {
+        .kind = SPOOR_S3_DELETE_OBJECTS, .bucket = g.bucket, .keys = torture, .nkeys = n};
     struct spoor_s3_result res;
     ok(&del, &res);
     assert_int_equal(res.ndeleted, n);
@@ -467,7 +475,6 @@ static void test_key_torture(void **state)
 
 /* ---- multipart, copy ------------------------------------------------------------------- */
 
-
 static void test_multipart_file(void **state)
 {
     char dir[] = "/tmp/spoor-mp-XXXXXX", src[128], dst[128];
@@ -480,7 +487,8 @@ static void test_multipart_file(void **state)
     struct spoor_s3_meta meta[] = {{"origin", "test"}};
     struct spoor_s3_upload_opts o = {.part_size_bytes = 5 * 1024 * 1024,
                                      .content_type = "application/octet-stream",
-                                     .meta = meta, .nmeta = 1};
+                                     .meta = meta,
+                                     .nmeta = 1};
     struct spoor_s3_result res;
     struct spoor_error err;
     int rc = spoor_s3_upload_file_exec(g.client, g.bucket, "mp/big.bin", src, &o, &res, &err);
@@ -488,23 +496,27 @@ static void test_multipart_file(void **state)
         fail_msg("%s", err.message);
     spoor_s3_result_cleanup(&res);
 
-    struct spoor_s3_op head = {.kind = SPOOR_S3_HEAD_OBJECT, .bucket = g.bucket,
-                               .key = "mp/big.bin"};
+    struct spoor_s3_op head = {
+        .kind = SPOOR_S3_HEAD_OBJECT, .bucket = g.bucket, .key = "mp/big.bin"};
     ok(&head, &res);
     assert_int_equal(res.object_size, (int64_t)size);
     assert_non_null(strstr(res.etag, "-5")); /* 5 parts: 4 x 5 MiB + the rest */
     assert_string_equal(spoor_s3_result_meta(&res, "origin"), "test");
     spoor_s3_result_cleanup(&res);
 
-    struct spoor_s3_op get = {.kind = SPOOR_S3_GET_OBJECT, .bucket = g.bucket,
-                              .key = "mp/big.bin", .sink = {.path = dst}};
+    struct spoor_s3_op get = {.kind = SPOOR_S3_GET_OBJECT,
+                              .bucket = g.bucket,
+                              .key = "mp/big.bin",
+                              .sink = {.path = dst}};
     ok(&get, &res);
     spoor_s3_result_cleanup(&res);
     assert_true(files_equal(src, dst));
 
     /* Server-side copy keeps bytes and metadata; REPLACE swaps the metadata. */
-    struct spoor_s3_op cp = {.kind = SPOOR_S3_COPY_OBJECT, .bucket = g.bucket,
-                             .key = "mp/copy of big+.bin", .src_bucket = g.bucket,
+    struct spoor_s3_op cp = {.kind = SPOOR_S3_COPY_OBJECT,
+                             .bucket = g.bucket,
+                             .key = "mp/copy of big+.bin",
+                             .src_bucket = g.bucket,
                              .src_key = "mp/big.bin"};
     ok(&cp, &res);
     spoor_s3_result_cleanup(&res);
@@ -536,8 +548,8 @@ static void test_multipart_file(void **state)
 
 static void test_multipart_steps_and_abort(void **state)
 {
-    struct spoor_s3_op create = {.kind = SPOOR_S3_CREATE_MULTIPART, .bucket = g.bucket,
-                                 .key = "mp/steps"};
+    struct spoor_s3_op create = {
+        .kind = SPOOR_S3_CREATE_MULTIPART, .bucket = g.bucket, .key = "mp/steps"};
     struct spoor_s3_result res;
     struct spoor_error err;
     ok(&create, &res);
@@ -552,8 +564,11 @@ static void test_multipart_steps_and_abort(void **state)
     struct spoor_s3_part parts[2];
     char *etags[2];
     for (int i = 0; i < 2; i++) {
-        struct spoor_s3_op up = {.kind = SPOOR_S3_UPLOAD_PART, .bucket = g.bucket,
-                                 .key = "mp/steps", .upload_id = upload_id, .part_number = i + 1,
+        struct spoor_s3_op up = {.kind = SPOOR_S3_UPLOAD_PART,
+                                 .bucket = g.bucket,
+                                 .key = "mp/steps",
+                                 .upload_id = upload_id,
+                                 .part_number = i + 1,
                                  .body = {.data = part, .len = i == 0 ? psize : 100}};
         ok(&up, &res);
         assert_non_null(res.etag);
@@ -562,13 +577,15 @@ static void test_multipart_steps_and_abort(void **state)
         parts[i] = (struct spoor_s3_part){i + 1, etags[i]};
         spoor_s3_result_cleanup(&res);
     }
-    struct spoor_s3_op done = {.kind = SPOOR_S3_COMPLETE_MULTIPART, .bucket = g.bucket,
-                               .key = "mp/steps", .upload_id = upload_id, .parts = parts,
+    struct spoor_s3_op done = {.kind = SPOOR_S3_COMPLETE_MULTIPART,
+                               .bucket = g.bucket,
+                               .key = "mp/steps",
+                               .upload_id = upload_id,
+                               .parts = parts,
                                .nparts = 2};
     ok(&done, &res);
     spoor_s3_result_cleanup(&res);
-    struct spoor_s3_op head = {.kind = SPOOR_S3_HEAD_OBJECT, .bucket = g.bucket,
-                               .key = "mp/steps"};
+    struct spoor_s3_op head = {.kind = SPOOR_S3_HEAD_OBJECT, .bucket = g.bucket, .key = "mp/steps"};
     ok(&head, &res);
     assert_int_equal(res.object_size, (int64_t)psize + 100);
     spoor_s3_result_cleanup(&res);
@@ -580,13 +597,18 @@ static void test_multipart_steps_and_abort(void **state)
     upload_id = res.upload_id;
     res.upload_id = NULL;
     spoor_s3_result_cleanup(&res);
-    struct spoor_s3_op abort_op = {.kind = SPOOR_S3_ABORT_MULTIPART, .bucket = g.bucket,
-                                   .key = "mp/aborted", .upload_id = upload_id};
+    struct spoor_s3_op abort_op = {.kind = SPOOR_S3_ABORT_MULTIPART,
+                                   .bucket = g.bucket,
+                                   .key = "mp/aborted",
+                                   .upload_id = upload_id};
     ok(&abort_op, &res);
     assert_int_equal(res.http_status, 204);
     spoor_s3_result_cleanup(&res);
-    struct spoor_s3_op late = {.kind = SPOOR_S3_UPLOAD_PART, .bucket = g.bucket,
-                               .key = "mp/aborted", .upload_id = upload_id, .part_number = 1,
+    struct spoor_s3_op late = {.kind = SPOOR_S3_UPLOAD_PART,
+                               .bucket = g.bucket,
+                               .key = "mp/aborted",
+                               .upload_id = upload_id,
+                               .part_number = 1,
                                .body = {.data = part, .len = 10}};
     assert_int_equal(exec(&late, &res, &err), SPOOR_E_S3);
     assert_string_equal(err.s3_code, "NoSuchUpload");
@@ -675,9 +697,8 @@ static void test_presigned_url(void **state)
     put_str(g.bucket, "pre/signed file.txt", "presigned body");
     char *url = NULL;
     struct spoor_error err;
-    assert_int_equal(spoor_s3_presign(g.client, "GET", g.bucket, "pre/signed file.txt", 300, 0,
-                                      &url, &err),
-                     0);
+    assert_int_equal(
+        spoor_s3_presign(g.client, "GET", g.bucket, "pre/signed file.txt", 300, 0, &url, &err), 0);
     assert_non_null(strstr(url, "X-Amz-Signature="));
     CURL *h = curl_easy_init();
     size_t got = 0;
@@ -696,16 +717,11 @@ static void test_presigned_url(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buckets),
-        cmocka_unit_test(test_put_head_get_delete),
-        cmocka_unit_test(test_get_sinks),
-        cmocka_unit_test(test_list_delimiter),
-        cmocka_unit_test(test_list_pagination),
-        cmocka_unit_test(test_key_torture),
-        cmocka_unit_test(test_multipart_file),
-        cmocka_unit_test(test_multipart_steps_and_abort),
-        cmocka_unit_test(test_wrong_secret),
-        cmocka_unit_test(test_connection_refused),
+        cmocka_unit_test(test_buckets),         cmocka_unit_test(test_put_head_get_delete),
+        cmocka_unit_test(test_get_sinks),       cmocka_unit_test(test_list_delimiter),
+        cmocka_unit_test(test_list_pagination), cmocka_unit_test(test_key_torture),
+        cmocka_unit_test(test_multipart_file),  cmocka_unit_test(test_multipart_steps_and_abort),
+        cmocka_unit_test(test_wrong_secret),    cmocka_unit_test(test_connection_refused),
         cmocka_unit_test(test_presigned_url),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

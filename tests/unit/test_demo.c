@@ -61,7 +61,6 @@ static void parse_lines(json_t *events, const char *text)
     }
 }
 
-
 static char *local_file(const char *root, const char *project, const char *app, const char *name)
 {
     char path[1024];

@@ -35,7 +35,6 @@
 
 /* ---- files and escapes (as in test_json.c) -------------------------------------------- */
 
-
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')

@@ -54,8 +54,11 @@ static int64_t count(struct idx *x, const char *table)
 
 static struct ingest_event ev(int line, const char *type, int64_t seq, const char *raw)
 {
-    struct ingest_event e = {.raw = raw, .raw_len = strlen(raw), .line_no = line,
-                             .has_sequence_id = true, .sequence_id = seq};
+    struct ingest_event e = {.raw = raw,
+                             .raw_len = strlen(raw),
+                             .line_no = line,
+                             .has_sequence_id = true,
+                             .sequence_id = seq};
     snprintf(e.type, sizeof e.type, "%s", type);
     return e;
 }
@@ -78,14 +81,31 @@ static void batch(struct idx *x, int64_t project, const char *prefix, const char
     for (int i = 0; i < 4; i++)
         snprintf(k[i], sizeof k[i], "%s/%d", prefix, i);
     struct idx_object objs[] = {
-        {.key = k[0], .kind = IDX_GRAPH, .app_id = "app-1", .size = 10,
-         .last_modified = "2026-11-21T10:00:00Z", .body = graph, .body_len = strlen(graph)},
-        {.key = k[1], .kind = IDX_METADATA, .app_id = "app-1", .size = 10,
-         .last_modified = "2026-11-21T10:00:01Z", .body = meta, .body_len = strlen(meta),
+        {.key = k[0],
+         .kind = IDX_GRAPH,
+         .app_id = "app-1",
+         .size = 10,
+         .last_modified = "2026-11-21T10:00:00Z",
+         .body = graph,
+         .body_len = strlen(graph)},
+        {.key = k[1],
+         .kind = IDX_METADATA,
+         .app_id = "app-1",
+         .size = 10,
+         .last_modified = "2026-11-21T10:00:01Z",
+         .body = meta,
+         .body_len = strlen(meta),
          .metadata = &m},
-        {.key = k[2], .kind = IDX_LOG, .app_id = "app-1", .size = 10,
-         .last_modified = "2026-11-21T10:00:02Z", .tracker_id = "t", .has_seq_range = true,
-         .min_sequence_id = 0, .max_sequence_id = 1, .log = &log},
+        {.key = k[2],
+         .kind = IDX_LOG,
+         .app_id = "app-1",
+         .size = 10,
+         .last_modified = "2026-11-21T10:00:02Z",
+         .tracker_id = "t",
+         .has_seq_range = true,
+         .min_sequence_id = 0,
+         .max_sequence_id = 1,
+         .log = &log},
         {.key = k[3], .kind = IDX_SKIPPED, .skip_reason = "malformed key"},
     };
     struct spoor_error err;
@@ -171,8 +191,12 @@ static void test_failed_batch_leaves_nothing(void **state)
     struct idx *x = *state;
     struct spoor_error err;
     struct idx_object objs[] = {
-        {.key = "data/p/ok", .kind = IDX_GRAPH, .app_id = "a", .body = graph,
-         .body_len = strlen(graph), .last_modified = "x"},
+        {.key = "data/p/ok",
+         .kind = IDX_GRAPH,
+         .app_id = "a",
+         .body = graph,
+         .body_len = strlen(graph),
+         .last_modified = "x"},
     };
     /* project 999 does not exist: the foreign key fails, the whole batch rolls back */
     assert_int_not_equal(idx_commit_batch(x, 999, objs, 1, "data/p/ok", &err), 0);

@@ -113,8 +113,10 @@ static int64_t objects_in_store(void)
     int64_t n = 0;
     char token[1024] = "";
     for (;;) {
-        struct spoor_s3_op op = {.kind = SPOOR_S3_LIST_OBJECTS, .bucket = "demo",
-                                 .prefix = "data/", .continuation_token = token[0] ? token : NULL};
+        struct spoor_s3_op op = {.kind = SPOOR_S3_LIST_OBJECTS,
+                                 .bucket = "demo",
+                                 .prefix = "data/",
+                                 .continuation_token = token[0] ? token : NULL};
         struct spoor_s3_result res;
         assert_int_equal(filestore_exec(fs, &op, &res, &err), 0);
         n += (int64_t)res.list.nobjects;
@@ -133,7 +135,9 @@ static void put_raw(const char *key, const char *body)
 {
     struct spoor_error err;
     struct filestore *fs = filestore_new(NULL, store, "local", &err);
-    struct spoor_s3_op op = {.kind = SPOOR_S3_PUT_OBJECT, .bucket = "demo", .key = key,
+    struct spoor_s3_op op = {.kind = SPOOR_S3_PUT_OBJECT,
+                             .bucket = "demo",
+                             .key = key,
                              .body = {.data = body, .len = strlen(body)}};
     struct spoor_s3_result res;
     assert_int_equal(filestore_exec(fs, &op, &res, &err), 0);
@@ -250,11 +254,12 @@ static void test_project_routed_elsewhere(void **state)
     make_bucket(store2, "repo");
     make_bucket(store, "routed");
     FILE *f = fopen(routes, "w");
-    fprintf(f, "{\"endpoints\": {\"one\": {\"type\": \"file\", \"root\": \"%s\"},"
-               " \"two\": {\"type\": \"file\", \"root\": \"%s\"}},"
-               " \"routes\": [{\"from\": \"s3://routed/data/demo_chatbot/\","
-               " \"to\": \"two://repo/main/data/demo_chatbot/\"},"
-               " {\"from\": \"s3://*/\", \"to\": \"one://*/\"}]}",
+    fprintf(f,
+            "{\"endpoints\": {\"one\": {\"type\": \"file\", \"root\": \"%s\"},"
+            " \"two\": {\"type\": \"file\", \"root\": \"%s\"}},"
+            " \"routes\": [{\"from\": \"s3://routed/data/demo_chatbot/\","
+            " \"to\": \"two://repo/main/data/demo_chatbot/\"},"
+            " {\"from\": \"s3://*/\", \"to\": \"one://*/\"}]}",
             store, store2);
     fclose(f);
     struct spoor_demo_target t = {.bucket = "routed", .routes_path = routes, .spool_dir = spool};

@@ -32,7 +32,6 @@
 
 /* ---- files and the text escapes ------------------------------------------------------- */
 
-
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')

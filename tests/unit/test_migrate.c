@@ -20,7 +20,8 @@ static char path[256];
 
 static int setup(void **state)
 {
-    snprintf(path, sizeof path, "%s/spoor-migrate-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(path, sizeof path, "%s/spoor-migrate-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     int fd = mkstemp(path);
     if (fd < 0)
         return -1;
@@ -53,8 +54,8 @@ static int version(sqlite3 *db)
 static bool has_table(sqlite3 *db, const char *name)
 {
     sqlite3_stmt *st;
-    sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1,
-                       &st, NULL);
+    sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1, &st,
+                       NULL);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     bool found = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
@@ -71,24 +72,30 @@ static void test_fresh_index_gets_every_table(void **state)
     assert_int_equal(from, 0);
     assert_int_equal(to, (int)spoor_nmigrations);
     assert_int_equal(version(db), (int)spoor_nmigrations);
-    const char *tables[] = {"project", "application", "object", "event", "child",
+    const char *tables[] = {"project",    "application",  "object",  "event",       "child",
                             "annotation", "indexing_job", "skipped", "server_state"};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
         if (!has_table(db, tables[i]))
             fail_msg("table %s missing", tables[i]);
     /* the same app id in two projects is two applications (Burr collides them) */
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO project(name, created_at) VALUES ('a', 'x'), ('b', 'x');"
+                     "INSERT INTO application(project_id, app_id, partition_key, "
+                     "first_written, last_written) VALUES (1, 'app', '__none__', 'x', "
+                     "'x'), (2, 'app', '__none__', 'x', 'x');",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    /* a key is indexed once */
     assert_int_equal(sqlite3_exec(db,
-                                  "INSERT INTO project(name, created_at) VALUES ('a', 'x'), ('b', 'x');"
-                                  "INSERT INTO application(project_id, app_id, partition_key, "
-                                  "first_written, last_written) VALUES (1, 'app', '__none__', 'x', "
-                                  "'x'), (2, 'app', '__none__', 'x', 'x');",
+                                  "INSERT INTO object(project_id, key, kind, indexed_at) "
+                                  "VALUES (1, 'k', 'log', 'x')",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
-    /* a key is indexed once */
-    assert_int_equal(sqlite3_exec(db, "INSERT INTO object(project_id, key, kind, indexed_at) "
-                                      "VALUES (1, 'k', 'log', 'x')", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "INSERT INTO object(project_id, key, kind, indexed_at) "
-                                      "VALUES (1, 'k', 'log', 'x')", NULL, NULL, NULL),
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO object(project_id, key, kind, indexed_at) "
+                                  "VALUES (1, 'k', 'log', 'x')",
+                                  NULL, NULL, NULL),
                      SQLITE_CONSTRAINT);
     /* a second start is a no-op */
     assert_int_equal(migrate_apply(db, spoor_migrations, spoor_nmigrations, &from, &to, &err), 0);

@@ -50,7 +50,6 @@ static size_t invalid_files, invalid_substrings;
 
 /* ---- files ---------------------------------------------------------------------------- */
 
-
 static bool exists(const char *path)
 {
     FILE *f = fopen(path, "rb");

@@ -84,8 +84,8 @@ static void test_addressing(void **state)
         {"https://s3.eu-west-1.amazonaws.com", SPOOR_S3_ADDRESSING_VIRTUAL, "my.logs",
          "https://s3.eu-west-1.amazonaws.com/my.logs/k", "s3.eu-west-1.amazonaws.com"},
         /* not AWS: path style unless told otherwise */
-        {"http://127.0.0.1:7480", SPOOR_S3_ADDRESSING_AUTO, "logs",
-         "http://127.0.0.1:7480/logs/k", "127.0.0.1:7480"},
+        {"http://127.0.0.1:7480", SPOOR_S3_ADDRESSING_AUTO, "logs", "http://127.0.0.1:7480/logs/k",
+         "127.0.0.1:7480"},
         {"http://minio.local:9000/", SPOOR_S3_ADDRESSING_VIRTUAL, "logs",
          "http://logs.minio.local:9000/k", "logs.minio.local:9000"},
         {"https://s3.amazonaws.com", SPOOR_S3_ADDRESSING_PATH, "logs",
@@ -97,8 +97,8 @@ static void test_addressing(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct built b;
         struct spoor_error err;
-        struct spoor_s3_op op = {.kind = SPOOR_S3_GET_OBJECT, .bucket = cases[i].bucket,
-                                 .key = "k"};
+        struct spoor_s3_op op = {
+            .kind = SPOOR_S3_GET_OBJECT, .bucket = cases[i].bucket, .key = "k"};
         assert_int_equal(build(&b, cases[i].endpoint, cases[i].addressing, &op, &err), 0);
         assert_string_equal(b.r.url, cases[i].url);
         assert_string_equal(b.r.host, cases[i].host);
@@ -153,8 +153,7 @@ static void test_key_bytes_encoded_once(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct built b;
         struct spoor_error err;
-        struct spoor_s3_op op = {.kind = SPOOR_S3_HEAD_OBJECT, .bucket = "b",
-                                 .key = cases[i].key};
+        struct spoor_s3_op op = {.kind = SPOOR_S3_HEAD_OBJECT, .bucket = "b", .key = cases[i].key};
         assert_int_equal(build(&b, "http://h:1", SPOOR_S3_ADDRESSING_PATH, &op, &err), 0);
         assert_string_equal(b.r.path, cases[i].path);
         assert_string_equal(b.r.method, "HEAD");
@@ -166,9 +165,13 @@ static void test_list_query(void **state)
 {
     struct built b;
     struct spoor_error err;
-    struct spoor_s3_op op = {.kind = SPOOR_S3_LIST_OBJECTS, .bucket = "b", .prefix = "data/a b/",
-                             .delimiter = "/", .start_after = "data/a b/x+y",
-                             .continuation_token = "tok/en=", .max_keys = 7};
+    struct spoor_s3_op op = {.kind = SPOOR_S3_LIST_OBJECTS,
+                             .bucket = "b",
+                             .prefix = "data/a b/",
+                             .delimiter = "/",
+                             .start_after = "data/a b/x+y",
+                             .continuation_token = "tok/en=",
+                             .max_keys = 7};
     assert_int_equal(build(&b, "http://h:1", SPOOR_S3_ADDRESSING_PATH, &op, &err), 0);
     assert_string_equal(b.r.url, "http://h:1/b?continuation-token=tok%2Fen%3D&delimiter=%2F"
                                  "&encoding-type=url&list-type=2&max-keys=7"
@@ -181,9 +184,14 @@ static void test_operation_shapes(void **state)
     struct built b;
     struct spoor_error err;
     struct spoor_s3_meta meta[] = {{"Tracker_ID", "t1"}};
-    struct spoor_s3_op put = {.kind = SPOOR_S3_PUT_OBJECT, .bucket = "b", .key = "k",
-                              .body = {.data = "hello", .len = 5}, .content_type = "text/plain",
-                              .meta = meta, .nmeta = 1, .content_md5 = true};
+    struct spoor_s3_op put = {.kind = SPOOR_S3_PUT_OBJECT,
+                              .bucket = "b",
+                              .key = "k",
+                              .body = {.data = "hello", .len = 5},
+                              .content_type = "text/plain",
+                              .meta = meta,
+                              .nmeta = 1,
+                              .content_md5 = true};
     assert_int_equal(build(&b, "http://h:1", SPOOR_S3_ADDRESSING_PATH, &put, &err), 0);
     assert_string_equal(b.r.method, "PUT");
     assert_string_equal(header(&b.r, "content-type"), "text/plain");
@@ -194,15 +202,22 @@ static void test_operation_shapes(void **state)
     assert_int_equal(b.r.body_len, 5);
     done(&b);
 
-    struct spoor_s3_op cp = {.kind = SPOOR_S3_COPY_OBJECT, .bucket = "dst", .key = "k2",
-                             .src_bucket = "src", .src_key = "dir/a+b c"};
+    struct spoor_s3_op cp = {.kind = SPOOR_S3_COPY_OBJECT,
+                             .bucket = "dst",
+                             .key = "k2",
+                             .src_bucket = "src",
+                             .src_key = "dir/a+b c"};
     assert_int_equal(build(&b, "http://h:1", SPOOR_S3_ADDRESSING_PATH, &cp, &err), 0);
     assert_string_equal(header(&b.r, "x-amz-copy-source"), "/src/dir/a%2Bb%20c");
     assert_null(header(&b.r, "x-amz-metadata-directive"));
     done(&b);
 
-    struct spoor_s3_op get = {.kind = SPOOR_S3_GET_OBJECT, .bucket = "b", .key = "k",
-                              .has_range = true, .range_first = 10, .range_last = -1};
+    struct spoor_s3_op get = {.kind = SPOOR_S3_GET_OBJECT,
+                              .bucket = "b",
+                              .key = "k",
+                              .has_range = true,
+                              .range_first = 10,
+                              .range_last = -1};
     assert_int_equal(build(&b, "http://h:1", SPOOR_S3_ADDRESSING_PATH, &get, &err), 0);
     assert_string_equal(header(&b.r, "range"), "bytes=10-");
     assert_string_equal(b.r.payload_hash, SIGV4_EMPTY_SHA256);
@@ -214,16 +229,19 @@ static void test_operation_shapes(void **state)
     assert_string_equal(b.r.url, "http://h:1/b/k?uploads=");
     done(&b);
 
-    struct spoor_s3_op part = {.kind = SPOOR_S3_UPLOAD_PART, .bucket = "b", .key = "k",
-                               .upload_id = "2~abc", .part_number = 3,
+    struct spoor_s3_op part = {.kind = SPOOR_S3_UPLOAD_PART,
+                               .bucket = "b",
+                               .key = "k",
+                               .upload_id = "2~abc",
+                               .part_number = 3,
                                .body = {.data = "x", .len = 1}};
     assert_int_equal(build(&b, "http://h:1", SPOOR_S3_ADDRESSING_PATH, &part, &err), 0);
     assert_string_equal(b.r.url, "http://h:1/b/k?partNumber=3&uploadId=2~abc");
     done(&b);
 
     const char *keys[] = {"a", "b<&>"};
-    struct spoor_s3_op del = {.kind = SPOOR_S3_DELETE_OBJECTS, .bucket = "b", .keys = keys,
-                              .nkeys = 2, .quiet = true};
+    struct spoor_s3_op del = {
+        .kind = SPOOR_S3_DELETE_OBJECTS, .bucket = "b", .keys = keys, .nkeys = 2, .quiet = true};
     assert_int_equal(build(&b, "http://h:1", SPOOR_S3_ADDRESSING_PATH, &del, &err), 0);
     assert_string_equal(b.r.url, "http://h:1/b?delete=");
     assert_non_null(header(&b.r, "content-md5"));
@@ -244,8 +262,12 @@ static void test_invalid_ops(void **state)
         {.kind = SPOOR_S3_COPY_OBJECT, .bucket = "b", .key = "k"},
         {.kind = SPOOR_S3_DELETE_OBJECTS, .bucket = "b"},
         {.kind = SPOOR_S3_LIST_OBJECTS, .bucket = "b", .max_keys = -1},
-        {.kind = SPOOR_S3_GET_OBJECT, .bucket = "b", .key = "k", .has_range = true,
-         .range_first = 5, .range_last = 2},
+        {.kind = SPOOR_S3_GET_OBJECT,
+         .bucket = "b",
+         .key = "k",
+         .has_range = true,
+         .range_first = 5,
+         .range_last = 2},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct spoor_error err;
@@ -266,7 +288,9 @@ static void test_missing_upload_file(void **state)
 {
     struct built b;
     struct spoor_error err;
-    struct spoor_s3_op put = {.kind = SPOOR_S3_PUT_OBJECT, .bucket = "b", .key = "k",
+    struct spoor_s3_op put = {.kind = SPOOR_S3_PUT_OBJECT,
+                              .bucket = "b",
+                              .key = "k",
                               .body = {.path = "/nonexistent/spoor/file", .length = -1}};
     assert_int_equal(build(&b, "http://h:1", SPOOR_S3_ADDRESSING_PATH, &put, &err), -ENOENT);
     assert_non_null(strstr(err.message, "/nonexistent/spoor/file"));

@@ -71,8 +71,7 @@ static void open_env(struct env *e, const char *db, const char *server_id, int k
     e->r = spoor_router_new(&e->loop, &ro, &err);
     assert_non_null(e->r);
     assert_int_equal(idx_open(db, &e->x, &err), 0);
-    struct snapshot_opts o = {.bucket = "b", .server_id = server_id, .keep = keep,
-                              .work_dir = dir};
+    struct snapshot_opts o = {.bucket = "b", .server_id = server_id, .keep = keep, .work_dir = dir};
     e->s = snapshotter_new(e->r, e->x, &o);
 }
 
@@ -163,7 +162,8 @@ static void test_take_restore_retain(void **state)
 
     bool found = false;
     struct spoor_error err;
-    assert_int_equal(snapshot_restore_newest(&e.loop, e.r, "b", db2, &found, key, sizeof key, &err), 0);
+    assert_int_equal(snapshot_restore_newest(&e.loop, e.r, "b", db2, &found, key, sizeof key, &err),
+                     0);
     assert_true(found);
     assert_non_null(strstr(key, "srv-a"));
     close_env(&e);

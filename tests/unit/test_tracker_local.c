@@ -41,7 +41,6 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-
 static size_t count_lines(const char *s)
 {
     size_t n = 0;
@@ -62,8 +61,8 @@ static void test_local_layout(void **state)
 {
     char root[300], path[600];
     snprintf(root, sizeof root, "%s/burr", dir);
-    struct spoor_tracker_opts o = {.project = "demo_counter", .local_root = root,
-                                   .flush_interval_ms = 60000};
+    struct spoor_tracker_opts o = {
+        .project = "demo_counter", .local_root = root, .flush_interval_ms = 60000};
     struct spoor_tracker *t;
     struct spoor_error err;
     assert_int_equal(spoor_tracker_new(&o, &t, &err), 0);
@@ -84,7 +83,8 @@ static void test_local_layout(void **state)
     char *g = slurp(path);
     assert_non_null(g);
     /* json.dump style: ", " and ": " separators, on one line */
-    assert_non_null(strstr(g, "{\"type\": \"application\", \"entrypoint\": \"counter\", \"actions\": [{"));
+    assert_non_null(
+        strstr(g, "{\"type\": \"application\", \"entrypoint\": \"counter\", \"actions\": [{"));
     assert_non_null(strstr(g, "\"from_\": \"counter\""));
     free(g);
     snprintf(path, sizeof path, "%s/demo_counter/child-1/metadata.json", root);
@@ -147,8 +147,11 @@ static void test_queue_full_drops_are_counted(void **state)
 {
     char root[300];
     snprintf(root, sizeof root, "%s/burr3", dir);
-    struct spoor_tracker_opts o = {.project = "p", .local_root = root, .queue_bytes = 8192,
-                                   .full_policy = SPOOR_FULL_DROP, .flush_interval_ms = 60000,
+    struct spoor_tracker_opts o = {.project = "p",
+                                   .local_root = root,
+                                   .queue_bytes = 8192,
+                                   .full_policy = SPOOR_FULL_DROP,
+                                   .flush_interval_ms = 60000,
                                    .max_batch_events = 1000000};
     struct spoor_tracker *t;
     struct spoor_error err;
@@ -186,7 +189,8 @@ static void test_store_and_spool(void **state)
     assert_int_equal(filestore_exec(fs, &mk, &res, &err), 0);
     spoor_s3_result_cleanup(&res);
     assert_int_equal(spool_mkdirs(spool, &err), 0);
-    struct spool_obj left = {.bucket = "bkt", .key = "data/p/left/over", .body = "kept", .body_len = 4};
+    struct spool_obj left = {
+        .bucket = "bkt", .key = "data/p/left/over", .body = "kept", .body_len = 4};
     assert_int_equal(spool_write(spool, &left, &err), 0);
     free(left.path);
     snprintf(path, sizeof path, "%s/00000000000000000001-damaged.spool", spool);
@@ -194,8 +198,11 @@ static void test_store_and_spool(void **state)
     fputs("not a spool file", f);
     fclose(f);
 
-    struct spoor_tracker_opts o = {.project = "p", .bucket = "bkt", .store_root = store,
-                                   .spool_dir = spool, .flush_interval_ms = 60000};
+    struct spoor_tracker_opts o = {.project = "p",
+                                   .bucket = "bkt",
+                                   .store_root = store,
+                                   .spool_dir = spool,
+                                   .flush_interval_ms = 60000};
     struct spoor_tracker *t;
     assert_int_equal(spoor_tracker_new(&o, &t, &err), 0);
     struct spoor_app *a;
@@ -204,7 +211,8 @@ static void test_store_and_spool(void **state)
     assert_int_equal(spoor_tracker_flush(t, 10000, &err), 0);
     assert_int_equal(spoor_tracker_free(t, 10000), 0);
 
-    struct spoor_s3_op get = {.kind = SPOOR_S3_GET_OBJECT, .bucket = "bkt", .key = "data/p/left/over"};
+    struct spoor_s3_op get = {
+        .kind = SPOOR_S3_GET_OBJECT, .bucket = "bkt", .key = "data/p/left/over"};
     assert_int_equal(filestore_exec(fs, &get, &res, &err), 0);
     assert_string_equal(res.body, "kept");
     spoor_s3_result_cleanup(&res);

@@ -23,29 +23,29 @@ extern "C" {
 #endif
 
 enum spoor_errcode {
-    SPOOR_E_S3 = -3000,   /* the S3 service answered with an error (see s3_code) */
-    SPOOR_E_HTTP,         /* an HTTP error status with no S3 error document */
-    SPOOR_E_NET,          /* connection, DNS, TLS or transfer failure: no answer was read */
-    SPOOR_E_TIMEOUT,      /* the request took longer than its timeout */
-    SPOOR_E_PARSE,        /* a peer's answer (XML, JSON, headers) could not be parsed */
-    SPOOR_E_TOO_LARGE,    /* a body went past its size ceiling */
-    SPOOR_E_CONFIG,       /* configuration missing or invalid (credentials, endpoint, ...) */
-    SPOOR_E_INVALID,      /* an argument is invalid (bad key, bad bucket name, ...) */
-    SPOOR_E_CANCELED,     /* the operation was canceled before it completed */
-    SPOOR_E_READ_ONLY,    /* a write to a read-only route, refused locally */
-    SPOOR_E_CALLBACK,     /* a caller's callback asked to stop */
-    SPOOR_E_QUEUE_FULL,   /* the tracker's queue had no room: the event was dropped */
+    SPOOR_E_S3 = -3000, /* the S3 service answered with an error (see s3_code) */
+    SPOOR_E_HTTP,       /* an HTTP error status with no S3 error document */
+    SPOOR_E_NET,        /* connection, DNS, TLS or transfer failure: no answer was read */
+    SPOOR_E_TIMEOUT,    /* the request took longer than its timeout */
+    SPOOR_E_PARSE,      /* a peer's answer (XML, JSON, headers) could not be parsed */
+    SPOOR_E_TOO_LARGE,  /* a body went past its size ceiling */
+    SPOOR_E_CONFIG,     /* configuration missing or invalid (credentials, endpoint, ...) */
+    SPOOR_E_INVALID,    /* an argument is invalid (bad key, bad bucket name, ...) */
+    SPOOR_E_CANCELED,   /* the operation was canceled before it completed */
+    SPOOR_E_READ_ONLY,  /* a write to a read-only route, refused locally */
+    SPOOR_E_CALLBACK,   /* a caller's callback asked to stop */
+    SPOOR_E_QUEUE_FULL, /* the tracker's queue had no room: the event was dropped */
     SPOOR_E_LAST_
 };
 
 struct spoor_error {
-    int code;              /* the same value the function returned */
-    long http_status;      /* 0 when no HTTP answer was received */
-    int attempts;          /* how many times the request was sent */
-    char s3_code[64];      /* "NoSuchKey", "SignatureDoesNotMatch", ... or "" */
-    char request_id[128];  /* x-amz-request-id of the failing answer, or "" */
-    char endpoint[400];    /* endpoint name and URL that served the request */
-    char message[768];     /* one human sentence: what failed, where, what to do */
+    int code;             /* the same value the function returned */
+    long http_status;     /* 0 when no HTTP answer was received */
+    int attempts;         /* how many times the request was sent */
+    char s3_code[64];     /* "NoSuchKey", "SignatureDoesNotMatch", ... or "" */
+    char request_id[128]; /* x-amz-request-id of the failing answer, or "" */
+    char endpoint[400];   /* endpoint name and URL that served the request */
+    char message[768];    /* one human sentence: what failed, where, what to do */
 };
 
 /* Static string describing code (SPOOR_E_* or -errno). Never NULL. */

@@ -45,9 +45,8 @@ struct spoor_router_opts {
  * endpoints on loop (borrowed; NULL: a private loop for spoor_router_exec). Any problem in the
  * configuration is SPOOR_E_CONFIG: NULL is returned and err->message names the file, the
  * number of problems and the first of them; spoor_router_check() lists them all. */
-SPOOR_API struct spoor_router *spoor_router_new(uv_loop_t *loop,
-                                                const struct spoor_router_opts *opts,
-                                                struct spoor_error *err);
+SPOOR_API struct spoor_router *
+spoor_router_new(uv_loop_t *loop, const struct spoor_router_opts *opts, struct spoor_error *err);
 
 /* Cancels what is in flight (callbacks get SPOOR_E_CANCELED) and frees the router; on a
  * caller's loop, close_cb (may be NULL) runs once every handle is closed. */
@@ -66,28 +65,26 @@ SPOOR_API int spoor_router_exec(struct spoor_router *r, const struct spoor_s3_op
 
 /* Uploads a local file through the router, as spoor_s3_upload_file does (multipart when
  * large, streamed from the file). A read-only route refuses it before anything is read. */
-SPOOR_API int spoor_router_upload_file(struct spoor_router *r, const char *bucket,
-                                       const char *key, const char *path,
-                                       const struct spoor_s3_upload_opts *opts, spoor_s3_cb cb,
-                                       void *ud, struct spoor_error *err);
+SPOOR_API int spoor_router_upload_file(struct spoor_router *r, const char *bucket, const char *key,
+                                       const char *path, const struct spoor_s3_upload_opts *opts,
+                                       spoor_s3_cb cb, void *ud, struct spoor_error *err);
 SPOOR_API int spoor_router_upload_file_exec(struct spoor_router *r, const char *bucket,
                                             const char *key, const char *path,
                                             const struct spoor_s3_upload_opts *opts,
-                                            struct spoor_s3_result *res,
-                                            struct spoor_error *err);
+                                            struct spoor_s3_result *res, struct spoor_error *err);
 
 /* How a caller's bucket and key are routed: for `spoor route explain` and messages. */
 struct spoor_route_explain {
-    int route_index;        /* 0-based position in the file; -1 for the implicit route */
-    char from[1100];        /* s3://bucket/prefix of the route */
-    char to[1100];          /* endpoint://bucket/prefix of the route */
-    char endpoint[64];      /* endpoint name */
-    char endpoint_type[16]; /* "s3", "lakefs", "file" */
+    int route_index;         /* 0-based position in the file; -1 for the implicit route */
+    char from[1100];         /* s3://bucket/prefix of the route */
+    char to[1100];           /* endpoint://bucket/prefix of the route */
+    char endpoint[64];       /* endpoint name */
+    char endpoint_type[16];  /* "s3", "lakefs", "file" */
     char endpoint_url[1024]; /* URL, or the root directory of a file endpoint */
     char region[64];
-    char target[2200];      /* endpoint://bucket/key after translation */
+    char target[2200]; /* endpoint://bucket/key after translation */
     bool read_only;
-    char credentials[400];  /* where the credentials came from; never the secret */
+    char credentials[400]; /* where the credentials came from; never the secret */
 };
 SPOOR_API int spoor_router_explain(const struct spoor_router *r, const char *bucket,
                                    const char *key, struct spoor_route_explain *out);
@@ -95,8 +92,8 @@ SPOOR_API int spoor_router_explain(const struct spoor_router *r, const char *buc
 /* A presigned URL for bucket/key on the endpoint its route names (S3 and lakeFS endpoints
  * only). Same arguments as spoor_s3_presign. */
 SPOOR_API int spoor_router_presign(const struct spoor_router *r, const char *method,
-                                   const char *bucket, const char *key, long expires_s,
-                                   char **url, struct spoor_error *err);
+                                   const char *bucket, const char *key, long expires_s, char **url,
+                                   struct spoor_error *err);
 
 #ifdef __cplusplus
 }

@@ -106,9 +106,8 @@ SPOOR_API int spoor_s3_config_from_env(struct spoor_s3_config *cfg, const char *
 
 /* Reads one profile's keys from a shared credentials file (INI). Missing file: -ENOENT;
  * missing profile or keys: SPOOR_E_CONFIG naming the file and profile. */
-SPOOR_API int spoor_s3_credentials_from_file(struct spoor_s3_credentials *creds,
-                                             const char *path, const char *profile,
-                                             struct spoor_error *err);
+SPOOR_API int spoor_s3_credentials_from_file(struct spoor_s3_credentials *creds, const char *path,
+                                             const char *profile, struct spoor_error *err);
 
 /* ---- client ---------------------------------------------------------------------------- */
 
@@ -255,19 +254,19 @@ struct spoor_s3_header {
 /* What an operation returns. Fields not produced by the operation are zero/NULL. */
 struct spoor_s3_result {
     long http_status;
-    char *etag;           /* ETag header, or the ETag of a copy/complete answer */
-    char *request_id;     /* x-amz-request-id */
+    char *etag;       /* ETag header, or the ETag of a copy/complete answer */
+    char *request_id; /* x-amz-request-id */
     char *content_type;
     char *last_modified;
-    int64_t content_length; /* HEAD/GET: Content-Length header; -1 if absent */
-    int64_t object_size;    /* HEAD/GET: whole object size (from Content-Range when ranged) */
+    int64_t content_length;       /* HEAD/GET: Content-Length header; -1 if absent */
+    int64_t object_size;          /* HEAD/GET: whole object size (from Content-Range when ranged) */
     struct spoor_s3_header *meta; /* x-amz-meta-*, names without the prefix */
     size_t nmeta;
     char *body; /* GET into a buffer: the bytes (NUL-terminated for convenience) */
     size_t body_len;
-    struct spoor_s3_list list;   /* LIST_OBJECTS */
-    char *upload_id;             /* CREATE_MULTIPART */
-    char **deleted;              /* DELETE_OBJECTS: keys reported deleted */
+    struct spoor_s3_list list; /* LIST_OBJECTS */
+    char *upload_id;           /* CREATE_MULTIPART */
+    char **deleted;            /* DELETE_OBJECTS: keys reported deleted */
     size_t ndeleted;
     struct spoor_s3_delete_error *delete_errors; /* DELETE_OBJECTS: per-key failures */
     size_t ndelete_errors;
@@ -283,8 +282,8 @@ SPOOR_API const char *spoor_s3_result_meta(const struct spoor_s3_result *res, co
 
 /* status is 0 or a negative code; err (never NULL) says more when status is not 0. res is
  * never NULL and is owned by the engine (see spoor_s3_result_cleanup for taking fields). */
-typedef void (*spoor_s3_cb)(int status, struct spoor_s3_result *res,
-                            const struct spoor_error *err, void *ud);
+typedef void (*spoor_s3_cb)(int status, struct spoor_s3_result *res, const struct spoor_error *err,
+                            void *ud);
 
 /* Starts op on c's engine. op and every string and array it points to are copied before this
  * returns, except body.data, which is borrowed until the callback. Invalid arguments (missing
@@ -303,18 +302,17 @@ struct spoor_s3_upload_opts {
     const char *content_type;
     const struct spoor_s3_meta *meta;
     size_t nmeta;
-    int64_t part_size_bytes;   /* 0 means 8 MiB; at least 5 MiB */
+    int64_t part_size_bytes;           /* 0 means 8 MiB; at least 5 MiB */
     int64_t multipart_threshold_bytes; /* files at least this large use multipart; 0: 16 MiB */
-    int parallel_parts;        /* parts in flight at once; 0 means 4 */
+    int parallel_parts;                /* parts in flight at once; 0 means 4 */
 };
 
 /* Uploads a local file to bucket/key: one PutObject when small, else a multipart upload whose
  * parts are streamed from the file (never loaded whole) and which is aborted on failure.
  * The callback's res carries the final ETag when the service sent one. */
-SPOOR_API int spoor_s3_upload_file(struct spoor_s3_client *c, const char *bucket,
-                                   const char *key, const char *path,
-                                   const struct spoor_s3_upload_opts *opts, spoor_s3_cb cb,
-                                   void *ud, struct spoor_error *err);
+SPOOR_API int spoor_s3_upload_file(struct spoor_s3_client *c, const char *bucket, const char *key,
+                                   const char *path, const struct spoor_s3_upload_opts *opts,
+                                   spoor_s3_cb cb, void *ud, struct spoor_error *err);
 /* Blocking form of spoor_s3_upload_file, for a client with a private loop. */
 SPOOR_API int spoor_s3_upload_file_exec(struct spoor_s3_client *c, const char *bucket,
                                         const char *key, const char *path,
@@ -324,8 +322,8 @@ SPOOR_API int spoor_s3_upload_file_exec(struct spoor_s3_client *c, const char *b
 /* Presigned GET (or other method) URL for bucket/key valid for expires_s seconds (at most
  * 604800), appended to *url as a new string (caller frees). Signed at time now_s (0: now). */
 SPOOR_API int spoor_s3_presign(const struct spoor_s3_client *c, const char *method,
-                               const char *bucket, const char *key, long expires_s,
-                               int64_t now_s, char **url, struct spoor_error *err);
+                               const char *bucket, const char *key, long expires_s, int64_t now_s,
+                               char **url, struct spoor_error *err);
 
 #ifdef __cplusplus
 }
