@@ -1,0 +1,141 @@
+/*
+ * http.c: libmicrohttpd in "external epoll" mode on the server's libuv loop. MHD owns an epoll
+ * descriptor for its sockets; a uv_poll watches that one descriptor and a uv_timer follows
+ * MHD_get_timeout, and both call MHD_run, which answers whatever is ready. Handlers run on the
+ * loop thread, so they may use the index directly.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "util.h"
+
+struct http_server {
+    struct MHD_Daemon *d;
+    uv_poll_t poll;
+    uv_timer_t timer;
+    http_handler_fn fn;
+    void *ud;
+    int open;
+    void (*done)(void *);
+    void *done_ud;
+};
+
+static void schedule(struct http_server *h);
+
+static void drive(struct http_server *h)
+{
+    MHD_run(h->d);
+    schedule(h);
+}
+
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+    drive(p->data);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    drive(t->data);
+}
+
+/* Next MHD housekeeping deadline (connection timeouts). */
+static void schedule(struct http_server *h)
+{
+    MHD_UNSIGNED_LONG_LONG ms = 0;
+    if (MHD_get_timeout(h->d, &ms) == MHD_YES)
+        uv_timer_start(&h->timer, on_timer, ms, 0);
+    else
+        uv_timer_stop(&h->timer);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_size, void **state)
+{
+    struct http_server *h = cls;
+    if (!*state) { /* first call: headers only */
+        *state = h;
+        return MHD_YES;
+    }
+    if (*upload_size) { /* bodies are read by later API work; drop them for now */
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    struct http_reply r = {500, "application/json", NULL, 0};
+    h->fn(h->ud, method, url, &r);
+    if (!r.body)
+        r.body = xstrdup("");
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(r.body_len, r.body, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type);
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)r.status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+struct http_server *http_start(uv_loop_t *loop, const char *host, int port, http_handler_fn fn,
+                               void *ud, struct spoor_error *err)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+        spoor_error_set(err, SPOOR_E_CONFIG, "listen address %s is not an IPv4 address", host);
+        return NULL;
+    }
+    struct http_server *h = xcalloc(1, sizeof *h);
+    h->fn = fn;
+    h->ud = ud;
+    h->d = MHD_start_daemon(MHD_USE_EPOLL, (uint16_t)port, NULL, NULL, on_request, h,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                            MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_END);
+    if (!h->d) {
+        spoor_error_set(err, SPOOR_E_CONFIG,
+                        "cannot listen on %s:%d (in use, or not allowed); set SPOOR_PORT or "
+                        "--port to another port",
+                        host, port);
+        free(h);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
+    uv_poll_init(loop, &h->poll, info->epoll_fd);
+    uv_timer_init(loop, &h->timer);
+    h->poll.data = h->timer.data = h;
+    h->open = 2;
+    uv_poll_start(&h->poll, UV_READABLE, on_poll);
+    schedule(h);
+    return h;
+}
+
+int http_port(const struct http_server *h)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    return info ? info->port : 0;
+}
+
+static void on_closed(uv_handle_t *handle)
+{
+    struct http_server *h = handle->data;
+    if (--h->open > 0)
+        return;
+    MHD_stop_daemon(h->d);
+    void (*done)(void *) = h->done;
+    void *ud = h->done_ud;
+    free(h);
+    if (done)
+        done(ud);
+}
+
+void http_stop(struct http_server *h, void (*done)(void *ud), void *ud)
+{
+    h->done = done;
+    h->done_ud = ud;
+    uv_poll_stop(&h->poll);
+    uv_timer_stop(&h->timer);
+    uv_close((uv_handle_t *)&h->poll, on_closed);
+    uv_close((uv_handle_t *)&h->timer, on_closed);
+}
