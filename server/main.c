@@ -26,6 +26,7 @@
 
 #include "config.h"
 #include "filestore.h"
+#include "http.h"
 #include "indexer.h"
 #include "snapshot.h"
 #include "util.h"
@@ -41,6 +42,8 @@ struct server {
     struct idx *idx;
     struct indexer *indexer;
     struct snapshotter *snap;
+    struct http_server *http;
+    bool ready;
     const char *bucket;
     bool stopping, ticking, snapshotting, closed;
     int exit_code;
@@ -163,7 +166,28 @@ static void maybe_exit(struct server *s)
     uv_close((uv_handle_t *)&s->snapshot_timer, on_closed);
     uv_close((uv_handle_t *)&s->sigint, on_closed);
     uv_close((uv_handle_t *)&s->sigterm, on_closed);
+    if (s->http)
+        http_stop(s->http, NULL, NULL);
     spoor_router_close(s->router, NULL, NULL);
+}
+
+/* Until the API module lands: readiness and version; everything else is a JSON 404. */
+static void on_http(void *ud, const char *method, const char *url, struct http_reply *r)
+{
+    struct server *s = ud;
+    char body[512];
+    if (strcmp(url, "/ready") == 0 || strcmp(url, "/api/v0/ready") == 0) {
+        r->status = s->ready ? 200 : 503;
+        snprintf(body, sizeof body, "%s", s->ready ? "true" : "{\"detail\":\"starting\"}");
+    } else if (strcmp(url, "/api/v0/version") == 0) {
+        r->status = 200;
+        snprintf(body, sizeof body, "{\"version\":\"0.1.0\"}");
+    } else {
+        r->status = 404;
+        snprintf(body, sizeof body, "{\"detail\":\"not found\"}");
+    }
+    r->body = xstrdup(body);
+    r->body_len = strlen(body);
 }
 
 /* ---- start ----------------------------------------------------------------------------- */
@@ -252,6 +276,15 @@ static void server_id(const struct server_config *cfg, char *out, size_t size)
 
 static int start(struct server *s)
 {
+    struct spoor_error err;
+    if (!s->cfg.once) { /* listening first: /ready answers 503 while the index opens */
+        s->http = http_start(&s->loop, s->cfg.host, s->cfg.port, on_http, s, &err);
+        if (!s->http) {
+            log_line("%s", err.message);
+            return -1;
+        }
+        log_line("listening on http://%s:%d", s->cfg.host, http_port(s->http));
+    }
     if (open_router(s) != 0 || open_index(s) != 0)
         return -1;
     struct indexer_opts io = {.bucket = s->bucket,
@@ -278,6 +311,7 @@ static int start(struct server *s)
     if (!s->cfg.once)
         uv_timer_start(&s->snapshot_timer, on_snapshot_timer, (uint64_t)s->cfg.snapshot_interval_ms,
                        (uint64_t)s->cfg.snapshot_interval_ms);
+    s->ready = true;
     log_line("ready: index %s, indexing every %d ms, snapshots every %d ms as %s", s->cfg.db_path,
              s->cfg.update_interval_ms, s->cfg.snapshot_interval_ms, id);
     return 0;
@@ -300,6 +334,8 @@ int main(int argc, char **argv)
     }
     uv_loop_init(&s.loop);
     if (start(&s) != 0) {
+        if (s.http)
+            http_stop(s.http, NULL, NULL);
         if (s.router)
             spoor_router_close(s.router, NULL, NULL);
         uv_run(&s.loop, UV_RUN_DEFAULT);

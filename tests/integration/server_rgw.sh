@@ -47,7 +47,8 @@ total=$((total + 1))
 events=$(q "$work/r1/db.sqlite3" 'select count(*) from event')
 
 # SIGKILL in the middle of indexing, then a restart: every event exactly once.
-BURR_LOAD_SNAPSHOT_ON_START=false BURR_SERVER_ROOT=$work/r3 BURR_S3_BUCKET=$bucket "$server" --batch-cap 50 --interval-ms 600000 2>>"$work/log" &
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+BURR_LOAD_SNAPSHOT_ON_START=false SPOOR_PORT=$(free_port) BURR_SERVER_ROOT=$work/r3 BURR_S3_BUCKET=$bucket "$server" --batch-cap 50 --interval-ms 600000 2>>"$work/log" &
 pid=$!
 for _ in $(seq 1 100); do
     n=$(q "$work/r3/db.sqlite3" 'select count(*) from object' 2>/dev/null || echo 0)
@@ -69,9 +70,13 @@ check "restored objects" "$(q "$work/r2/db.sqlite3" 'select count(*) from object
 grep -q "restored snapshot" "$work/log" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: no snapshot restored"; }
 
 # SIGTERM: a graceful stop with exit status 0.
-BURR_SERVER_ROOT=$work/r4 BURR_S3_BUCKET=$bucket "$server" --interval-ms 600000 2>"$work/term" &
+port=$(free_port)
+BURR_SERVER_ROOT=$work/r4 BURR_S3_BUCKET=$bucket "$server" --port "$port" --interval-ms 600000 2>"$work/term" &
 pid=$!
 for _ in $(seq 1 100); do grep -q "indexing tick 1" "$work/term" && break; sleep 0.1; done
+check "/ready once started" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/ready")" 200
+check "version" "$(curl -s "http://127.0.0.1:$port/api/v0/version")" '{"version":"0.1.0"}'
+check "unknown path" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/api/v0/nothing/here/x/y/z")" 404
 kill -TERM $pid
 wait $pid; check "SIGTERM exit status" "$?" 0
 grep -q "stopped" "$work/term" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: no graceful stop"; }
