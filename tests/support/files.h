@@ -46,26 +46,34 @@ static inline bool files_equal(const char *a, const char *b)
     return same;
 }
 
-/* The whole of a text file, NUL-terminated (new; free()); NULL when it cannot be opened. */
-static inline char *slurp(const char *path)
+/* The whole of a file, NUL-terminated (new; free()), its length in *len (may be NULL);
+ * NULL when it cannot be opened. */
+static inline char *slurp_n(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
-    size_t cap = 1 << 16, len = 0, n;
+    size_t cap = 1 << 16, n = 0, got;
     char *s = malloc(cap);
     assert_non_null(s);
-    while ((n = fread(s + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (cap - len - 1 == 0) {
+    while ((got = fread(s + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) {
             cap *= 2;
             s = realloc(s, cap);
             assert_non_null(s);
         }
     }
     fclose(f);
-    s[len] = '\0';
+    s[n] = '\0';
+    if (len)
+        *len = n;
     return s;
+}
+
+static inline char *slurp(const char *path)
+{
+    return slurp_n(path, NULL);
 }
 
 #endif

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "support/files.h"
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
@@ -25,18 +27,9 @@ static char *load(const char *name, size_t *len)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/s3_xml/%s", SPOOR_TEST_DATA, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    char *data = slurp_n(path, len);
+    if (!data)
         fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *data = malloc((size_t)n + 1);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
-    data[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
     return data;
 }
 

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "support/files.h"
+
 #include <spoor/error.h>
 
 #include "buf.h"
@@ -23,22 +25,13 @@
 #define DIR SPOOR_TEST_DATA "/steps/"
 
 /* Reads DIR name into a NUL-terminated malloc'd string. */
-static char *slurp(const char *name, size_t *len)
+static char *slurp_data(const char *name, size_t *len)
 {
     char path[512];
     snprintf(path, sizeof path, "%s%s", DIR, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    char *s = slurp_n(path, len);
+    if (!s)
         fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    assert_non_null(s);
-    assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-    s[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
     return s;
 }
 
@@ -64,7 +57,7 @@ static void run_case(void **state)
     snprintf(fin, sizeof fin, "%s.jsonl", name);
     snprintf(fout, sizeof fout, "%s.json", name);
     size_t in_len, want_len;
-    char *in = slurp(fin, &in_len), *want = slurp(fout, &want_len);
+    char *in = slurp_data(fin, &in_len), *want = slurp_data(fout, &want_len);
     while (want_len && want[want_len - 1] == '\n')
         want[--want_len] = '\0';
     struct steps_line lines[64];
