@@ -3,6 +3,9 @@
  * descriptor for its sockets; a uv_poll watches that one descriptor and a uv_timer follows
  * MHD_get_timeout, and both call MHD_run, which answers whatever is ready. Handlers run on the
  * loop thread, so they may use the index directly.
+ *
+ * A request's body arrives in pieces over several calls of on_request; it is gathered (up to
+ * HTTP_MAX_BODY, else 413) and the handler runs once, on the last call.
  */
 #include "http.h"
 
@@ -12,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include "buf.h"
 #include "util.h"
 
 struct http_server {
@@ -24,6 +29,12 @@ struct http_server {
     int open;
     void (*done)(void *);
     void *done_ud;
+};
+
+/* Per request: the body gathered so far. */
+struct pending {
+    struct buf body;
+    bool too_large;
 };
 
 static void schedule(struct http_server *h);
@@ -54,29 +65,84 @@ static void schedule(struct http_server *h)
         uv_timer_stop(&h->timer);
 }
 
+const char *http_header(const struct http_request *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(const struct http_request *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static enum MHD_Result respond(struct MHD_Connection *c, struct http_reply *r)
+{
+    struct MHD_Response *resp;
+    if (r->fd >= 0) {
+        free(r->body);
+        resp = MHD_create_response_from_fd(r->fd_size, r->fd);
+    } else {
+        if (!r->body)
+            r->body = xstrdup("");
+        resp = MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_FREE);
+    }
+    if (!resp) {
+        if (r->fd >= 0)
+            close(r->fd);
+        return MHD_NO;
+    }
+    if (r->status != 304 && r->content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    if (r->etag[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
+    if (r->cache_control)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, r->cache_control);
+    if (r->www_authenticate)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->www_authenticate);
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **state)
 {
     struct http_server *h = cls;
-    if (!*state) { /* first call: headers only */
-        *state = h;
+    struct pending *p = *state;
+    if (!p) { /* first call: headers only */
+        p = xcalloc(1, sizeof *p);
+        buf_init(&p->body, HTTP_MAX_BODY);
+        *state = p;
         return MHD_YES;
     }
-    if (*upload_size) { /* bodies are read by later API work; drop them for now */
+    if (*upload_size) {
+        if (!p->too_large && buf_append(&p->body, upload_data, *upload_size) != 0)
+            p->too_large = true;
         *upload_size = 0;
         return MHD_YES;
     }
-    struct http_reply r = {500, "application/json", NULL, 0};
-    h->fn(h->ud, method, url, &r);
-    if (!r.body)
-        r.body = xstrdup("");
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(r.body_len, r.body, MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type);
-    enum MHD_Result ok = MHD_queue_response(c, (unsigned)r.status, resp);
-    MHD_destroy_response(resp);
-    return ok;
+    struct http_reply r = {.status = 500, .content_type = "application/json", .fd = -1};
+    if (p->too_large) {
+        r.status = 413;
+        r.body = xstrdup("{\"detail\":\"the request body is larger than 1 MiB\"}");
+        r.body_len = strlen(r.body);
+    } else {
+        struct http_request rq = {method, url, p->body.data ? p->body.data : "", p->body.len, c};
+        h->fn(h->ud, &rq, &r);
+    }
+    return respond(c, &r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **state,
+                         enum MHD_RequestTerminationCode code)
+{
+    struct pending *p = *state;
+    if (!p)
+        return;
+    buf_cleanup(&p->body);
+    free(p);
+    *state = NULL;
 }
 
 struct http_server *http_start(uv_loop_t *loop, const char *host, int port, http_handler_fn fn,
@@ -92,7 +158,8 @@ struct http_server *http_start(uv_loop_t *loop, const char *host, int port, http
     h->ud = ud;
     h->d = MHD_start_daemon(MHD_USE_EPOLL, (uint16_t)port, NULL, NULL, on_request, h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                            MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_END);
+                            MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED,
+                            on_completed, NULL, MHD_OPTION_END);
     if (!h->d) {
         spoor_error_set(err, SPOOR_E_CONFIG,
                         "cannot listen on %s:%d (in use, or not allowed); set SPOOR_PORT or "

@@ -1,15 +1,16 @@
 /*
  * steps.c: log lines to Burr's Step list (see steps.h; burr-compat.md 2.4).
  *
- * Lines are parsed once into events, then everything is done by sorting rather than by lookup
+ * The index has already parsed every line (type, sequence id, span id), so nothing is parsed
+ * here and each event is copied out verbatim. Everything is done by sorting rather than by lookup
  * tables, so the cost stays O(n log n) whatever the input: span events are sorted by
  * (span_id, line) and folded into one span per id, spans by (step, first begin), and the other
  * events by (step, line) and walked step by step, emitting as it goes. It deliberately does
  * not copy Burr's "begin_span replaces the record" rule, which loses an end read before its
- * begin. It does not repair lines either: invalid UTF-8 makes a line unparsable and ignored.
+ * begin.
  *
- * Invariants: every json_t is owned by its event and freed once at the end; span records and
- * output only borrow them; out is truncated back to its starting length on any failure.
+ * Invariants: events and spans only borrow the caller's lines; out is truncated back to its
+ * starting length on any failure.
  */
 #include "steps.h"
 
@@ -17,7 +18,6 @@
 
 #include "util.h"
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,15 +27,15 @@ enum kind { K_BEGIN_ENTRY, K_END_ENTRY, K_BEGIN_SPAN, K_END_SPAN, K_ATTRIBUTE, K
 struct ev {
     enum kind kind;
     long long seq;
-    const char *span_id; /* borrowed from j; span events only */
+    const char *span_id; /* span events only */
     size_t idx;          /* line order */
-    json_t *j;
+    const struct steps_line *l;
 };
 
 struct span {
     long long seq; /* of the (last) begin_span */
     size_t first_idx;
-    json_t *begin, *end; /* borrowed from the events */
+    const struct steps_line *begin, *end;
 };
 
 static const struct {
@@ -47,34 +47,22 @@ static const struct {
     {"first_item_stream", K_STREAM}, {"end_stream", K_STREAM},
 };
 
-/* Parses one line into e (which then owns the json_t); false if the line is to be ignored. */
+/* Classifies one line into e; false if the line is to be ignored. */
 static bool ev_parse(const struct steps_line *l, size_t idx, struct ev *e)
 {
-    json_t *j = json_loadb(l->raw, l->len, 0, NULL);
-    const char *type = json_string_value(json_object_get(j, "type"));
     size_t k = 0;
-    while (type && k < sizeof kinds / sizeof kinds[0] && strcmp(type, kinds[k].type) != 0)
+    while (l->type && k < sizeof kinds / sizeof kinds[0] && strcmp(l->type, kinds[k].type) != 0)
         k++;
-    if (!type || k == sizeof kinds / sizeof kinds[0])
-        goto fail;
+    if (!l->type || k == sizeof kinds / sizeof kinds[0])
+        return false;
     e->kind = kinds[k].kind;
-    bool entry = e->kind == K_BEGIN_ENTRY || e->kind == K_END_ENTRY;
-    json_t *seq = json_object_get(j, entry ? "sequence_id" : "action_sequence_id");
-    if (!json_is_integer(seq))
-        goto fail;
-    e->seq = json_integer_value(seq);
-    e->span_id = NULL;
-    if (e->kind == K_BEGIN_SPAN || e->kind == K_END_SPAN) {
-        e->span_id = json_string_value(json_object_get(j, "span_id"));
-        if (!e->span_id)
-            goto fail;
-    }
+    e->span_id = l->span_id;
+    if ((e->kind == K_BEGIN_SPAN || e->kind == K_END_SPAN) && !e->span_id)
+        return false;
+    e->seq = l->seq;
     e->idx = idx;
-    e->j = j;
+    e->l = l;
     return true;
-fail:
-    json_decref(j);
-    return false;
 }
 
 static int cmp_size(size_t a, size_t b)
@@ -118,12 +106,12 @@ static size_t spans_fold(struct ev *ev, size_t n, struct span *sp)
         size_t g = i;
         for (; g < n && strcmp(ev[g].span_id, ev[i].span_id) == 0; g++) {
             if (ev[g].kind == K_END_SPAN) {
-                s.end = ev[g].j;
+                s.end = ev[g].l;
                 continue;
             }
             if (!s.begin)
                 s.first_idx = ev[g].idx;
-            s.begin = ev[g].j;
+            s.begin = ev[g].l;
             s.seq = ev[g].seq;
         }
         if (s.begin) /* an end without a begin is an orphan: dropped */
@@ -134,17 +122,10 @@ static size_t spans_fold(struct ev *ev, size_t n, struct span *sp)
     return ns;
 }
 
-/* Appends j compactly, or null. */
-static int put_json(struct buf *out, const json_t *j)
+/* Appends the line verbatim, or null. */
+static int put_line(struct buf *out, const struct steps_line *l)
 {
-    if (!j)
-        return buf_append_str(out, "null");
-    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-    if (!s)
-        abort(); /* only on allocation failure: the value was parsed by jansson */
-    int rc = buf_append_str(out, s);
-    free(s);
-    return rc;
+    return l ? buf_append(out, l->raw, l->len) : buf_append_str(out, "null");
 }
 
 /* Appends ,"name":[the events of g[0..n) of kind k, in order]. */
@@ -158,7 +139,7 @@ static int put_list(struct buf *out, const char *name, const struct ev *g, size_
         rc = first ? 0 : buf_append_byte(out, ',');
         first = false;
         if (!rc)
-            rc = put_json(out, g[i].j);
+            rc = put_line(out, g[i].l);
     }
     return rc ? rc : buf_append_byte(out, ']');
 }
@@ -170,11 +151,11 @@ static int put_spans(struct buf *out, const struct span *sp, size_t n)
     for (size_t i = 0; i < n && !rc; i++) {
         rc = buf_printf(out, "%s{\"begin_entry\":", i ? "," : "");
         if (!rc)
-            rc = put_json(out, sp[i].begin);
+            rc = put_line(out, sp[i].begin);
         if (!rc)
             rc = buf_append_str(out, ",\"end_entry\":");
         if (!rc)
-            rc = put_json(out, sp[i].end);
+            rc = put_line(out, sp[i].end);
         if (!rc)
             rc = buf_append_byte(out, '}');
     }
@@ -185,20 +166,20 @@ static int put_spans(struct buf *out, const struct span *sp, size_t n)
 static int put_step(struct buf *out, const struct ev *g, size_t n, const struct span *sp,
                     size_t nsp)
 {
-    const json_t *begin = NULL, *end = NULL;
+    const struct steps_line *begin = NULL, *end = NULL;
     for (size_t i = 0; i < n; i++) {
         if (g[i].kind == K_BEGIN_ENTRY)
-            begin = g[i].j;
+            begin = g[i].l;
         else if (g[i].kind == K_END_ENTRY)
-            end = g[i].j;
+            end = g[i].l;
     }
     int rc = buf_append_str(out, "{\"step_start_log\":");
     if (!rc)
-        rc = put_json(out, begin);
+        rc = put_line(out, begin);
     if (!rc)
         rc = buf_append_str(out, ",\"step_end_log\":");
     if (!rc)
-        rc = put_json(out, end);
+        rc = put_line(out, end);
     if (!rc)
         rc = put_spans(out, sp, nsp);
     if (!rc)
@@ -268,10 +249,6 @@ int steps_build(const struct steps_line *lines, size_t n, struct buf *out)
         out->len = start;
         out->data[start] = '\0';
     }
-    for (size_t i = 0; i < nstep; i++)
-        json_decref(ev[i].j);
-    for (size_t i = 0; i < nspan; i++)
-        json_decref(spev[i].j);
     free(sp);
     free(ev);
     return rc;

@@ -9,11 +9,15 @@
 
 #include "buf.h"
 
-/* One event line (borrowed: valid for the call). Lines are given in index order (object key,
- * then line number); that order is "line order" below. */
+/* One indexed event (borrowed: valid for the call), as the index keeps it: the line verbatim
+ * (valid JSON: ingest checked it) and the fields ingest extracted from it. Lines are given in
+ * index order (object key, then line number); that order is "line order" below. */
 struct steps_line {
     const char *raw;
     size_t len;
+    const char *type;    /* "begin_entry", "end_span", ...; other types are ignored */
+    long long seq;       /* sequence_id (entries) or action_sequence_id (the others) */
+    const char *span_id; /* begin_span/end_span: the span id (NULL: the line is ignored) */
 };
 
 /*
@@ -22,18 +26,17 @@ struct steps_line {
  *     "spans":[{"begin_entry":{..},"end_entry":{..}|null},..],
  *     "attributes":[..],"streaming_events":[..]},..]
  * Rules:
- * - A line that is not a JSON object, has no known "type" (begin_entry, end_entry, begin_span,
- *   end_span, attribute, begin_stream, first_item_stream, end_stream), lacks an integer sequence
- *   id ("sequence_id" for entries, "action_sequence_id" otherwise) or, for spans, a string
- *   "span_id", is ignored.
+ * - Lines of other types than begin_entry, end_entry, begin_span, end_span, attribute,
+ *   begin_stream, first_item_stream and end_stream are ignored, and span lines without a
+ *   span id.
  * - Per sequence id the last begin_entry and the last end_entry win. Only steps with a
  *   begin_entry are output, sorted by sequence id ascending.
  * - begin_span and end_span lines with the same span_id are merged whatever their order (the
  *   last of each wins); a span without a begin_span is dropped. A span belongs to the step of
  *   its begin's action_sequence_id; within a step spans are ordered by their first begin_span.
  * - Attributes and stream events keep line order within their step.
- * - Each event object is its line re-serialized by jansson (JSON_COMPACT | JSON_PRESERVE_ORDER):
- *   field order is kept, whitespace dropped.
+ * - Each event object is its line, verbatim: nothing is parsed or re-serialized here, so numbers
+ *   and strings come back exactly as the application wrote them.
  * Returns 0, or SPOOR_E_TOO_LARGE past out's ceiling (out then as it was before the call).
  */
 int steps_build(const struct steps_line *lines, size_t n, struct buf *out);

@@ -1,7 +1,9 @@
 /*
  * test_http.c: the HTTP front on a libuv loop: a real client (libcurl, on another thread)
- * gets the handler's status, content type and body through libmicrohttpd driven by the loop;
- * many requests on kept-alive connections; stopping leaves no handle open.
+ * gets the handler's status, content type, headers and body through libmicrohttpd driven by
+ * the loop; request bodies, headers and query arguments reach the handler; an oversized body is
+ * refused with 413 before the handler runs; a file answer sends the file's bytes; kept-alive
+ * connections; stopping leaves no handle open.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,64 +11,127 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "http.h"
 #include "util.h"
 
-static void handler(void *ud, const char *method, const char *url, struct http_reply *r)
+static char file_path[64];
+
+static void handler(void *ud, const struct http_request *rq, struct http_reply *r)
 {
     ++*(int *)ud;
-    if (strcmp(url, "/ready") == 0) {
-        r->status = 200;
-        r->body = xstrdup("{\"ready\":true}");
+    char buf[600];
+    r->status = 200;
+    if (strcmp(rq->url, "/ready") == 0) {
+        snprintf(buf, sizeof buf, "{\"ready\":true}");
+    } else if (strcmp(rq->url, "/echo") == 0) {
+        const char *q = http_query(rq, "q"), *h = http_header(rq, "x-test");
+        snprintf(buf, sizeof buf, "%s q=%s h=%s len=%zu body=%.64s", rq->method, q ? q : "-",
+                 h ? h : "-", rq->body_len, rq->body);
+        r->content_type = "text/plain";
+    } else if (strcmp(rq->url, "/file") == 0) {
+        r->fd = open(file_path, O_RDONLY | O_CLOEXEC);
+        r->fd_size = 5; /* the first 5 bytes of "hello world" */
+        r->content_type = "text/plain";
+        r->cache_control = "no-cache";
+        return;
+    } else if (strcmp(rq->url, "/etag") == 0) {
+        snprintf(r->etag, sizeof r->etag, "\"v1\"");
+        const char *inm = http_header(rq, "If-None-Match");
+        if (inm && strcmp(inm, r->etag) == 0) {
+            r->status = 304;
+            return;
+        }
+        snprintf(buf, sizeof buf, "fresh");
     } else {
         r->status = 404;
-        char buf[300];
-        snprintf(buf, sizeof buf, "{\"detail\":\"no route %s %s\"}", method, url);
-        r->body = xstrdup(buf);
+        snprintf(buf, sizeof buf, "{\"detail\":\"no route %s %s\"}", rq->method, rq->url);
     }
-    r->body_len = strlen(r->body);
+    r->body = xstrdup(buf);
+    r->body_len = strlen(buf);
 }
+
+struct call {
+    const char *method, *path, *header;
+    size_t body_len; /* a body of this many 'x' (0: none) */
+    long status;
+    char body[256];
+    char type[64];
+    char etag[64];
+    char cache[64];
+};
 
 struct client {
     int port;
     uv_async_t done;
-    long status[3];
-    char body[3][128];
-    char type[64];
+    struct call *calls;
+    size_t n;
 };
 
 static size_t collect(char *p, size_t size, size_t n, void *ud)
 {
     size_t len = strlen(ud);
-    snprintf((char *)ud + len, 128 - len, "%.*s", (int)(size * n), p);
+    snprintf((char *)ud + len, 256 - len, "%.*s", (int)(size * n), p);
+    return size * n;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    struct call *c = ud;
+    int len = (int)(size * n);
+    while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+        len--;
+    if (len > 6 && strncasecmp(p, "ETag: ", 6) == 0)
+        snprintf(c->etag, sizeof c->etag, "%.*s", len - 6, p + 6);
+    if (len > 15 && strncasecmp(p, "Cache-Control: ", 15) == 0)
+        snprintf(c->cache, sizeof c->cache, "%.*s", len - 15, p + 15);
     return size * n;
 }
 
 static void *client_main(void *arg)
 {
-    struct client *c = arg;
-    CURL *h = curl_easy_init();
-    const char *paths[3] = {"/ready", "/nope", "/ready"};
-    for (int i = 0; i < 3; i++) {
-        char url[128];
-        snprintf(url, sizeof url, "http://127.0.0.1:%d%s", c->port, paths[i]);
+    struct client *cl = arg;
+    CURL *h = curl_easy_init(); /* one handle: the connection is kept alive between calls */
+    for (size_t i = 0; i < cl->n; i++) {
+        struct call *c = &cl->calls[i];
+        char url[256];
+        snprintf(url, sizeof url, "http://127.0.0.1:%d%s", cl->port, c->path);
+        curl_easy_reset(h);
         curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c->method);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, c->body[i]);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, c->body);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
+        struct curl_slist *hs = NULL;
+        if (c->header)
+            hs = curl_slist_append(hs, c->header);
+        hs = curl_slist_append(hs, "Expect:");
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
+        char *body = NULL;
+        if (c->body_len) {
+            body = malloc(c->body_len);
+            memset(body, 'x', c->body_len);
+            curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body_len);
+        }
         curl_easy_perform(h);
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status[i]);
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
         char *ct = NULL;
         curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
         if (ct)
             snprintf(c->type, sizeof c->type, "%s", ct);
+        curl_slist_free_all(hs);
+        free(body);
     }
     curl_easy_cleanup(h);
-    uv_async_send(&c->done);
+    uv_async_send(&cl->done);
     return NULL;
 }
 
@@ -80,38 +145,76 @@ static void on_stopped(void *ud)
     ++*(int *)ud;
 }
 
-static void test_requests_on_the_loop(void **state)
+/* Serves calls[0..n) from a client thread on a fresh loop, then stops; returns handler calls. */
+static int serve(struct call *calls, size_t n)
 {
     uv_loop_t loop;
     uv_loop_init(&loop);
-    int calls = 0;
+    int handled = 0;
     struct spoor_error err;
-    struct http_server *h = http_start(&loop, "127.0.0.1", 0, handler, &calls, &err);
+    struct http_server *h = http_start(&loop, "127.0.0.1", 0, handler, &handled, &err);
     assert_non_null(h);
-    struct client c;
-    memset(&c, 0, sizeof c);
-    c.port = http_port(h);
-    assert_true(c.port > 0);
-    uv_async_init(&loop, &c.done, on_done);
+    struct client cl = {.port = http_port(h), .calls = calls, .n = n};
+    assert_true(cl.port > 0);
+    uv_async_init(&loop, &cl.done, on_done);
     pthread_t th;
-    pthread_create(&th, NULL, client_main, &c);
-    while (uv_is_active((uv_handle_t *)&c.done) && !uv_is_closing((uv_handle_t *)&c.done))
+    pthread_create(&th, NULL, client_main, &cl);
+    while (uv_is_active((uv_handle_t *)&cl.done) && !uv_is_closing((uv_handle_t *)&cl.done))
         uv_run(&loop, UV_RUN_ONCE);
     pthread_join(th, NULL);
-    assert_int_equal(calls, 3);
-    assert_int_equal(c.status[0], 200);
-    assert_string_equal(c.body[0], "{\"ready\":true}");
-    assert_int_equal(c.status[1], 404);
-    assert_string_equal(c.body[1], "{\"detail\":\"no route GET /nope\"}");
-    assert_string_equal(c.type, "application/json");
     int stopped = 0;
     http_stop(h, on_stopped, &stopped);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(stopped, 1);
     assert_int_equal(uv_loop_close(&loop), 0);
+    return handled;
+}
 
-    /* the address in use is a clear error */
+static void test_requests_on_the_loop(void **state)
+{
+    struct call calls[] = {
+        {.method = "GET", .path = "/ready"},
+        {.method = "GET", .path = "/nope"},
+        {.method = "GET", .path = "/echo?q=a%20b&other=1", .header = "X-Test: yes"},
+        {.method = "POST", .path = "/echo", .body_len = 100000},
+        {.method = "PUT", .path = "/echo", .body_len = HTTP_MAX_BODY + 1},
+        {.method = "GET", .path = "/file"},
+        {.method = "GET", .path = "/etag"},
+        {.method = "GET", .path = "/etag", .header = "If-None-Match: \"v1\""},
+        {.method = "GET", .path = "/ready"},
+    };
+    int handled = serve(calls, sizeof calls / sizeof *calls);
+    assert_int_equal(handled, 8); /* all but the oversized body */
+    assert_int_equal(calls[0].status, 200);
+    assert_string_equal(calls[0].body, "{\"ready\":true}");
+    assert_string_equal(calls[0].type, "application/json");
+    assert_int_equal(calls[1].status, 404);
+    assert_string_equal(calls[1].body, "{\"detail\":\"no route GET /nope\"}");
+    assert_string_equal(calls[2].body, "GET q=a b h=yes len=0 body=");
+    assert_string_equal(calls[2].type, "text/plain");
+    assert_int_equal(calls[3].status, 200);
+    assert_string_equal(calls[3].body,
+                        "POST q=- h=- len=100000 body=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                        "xxxxxxxxxxxxxxxxxx");
+    assert_int_equal(calls[4].status, 413);
+    assert_non_null(strstr(calls[4].body, "larger than 1 MiB"));
+    assert_int_equal(calls[5].status, 200);
+    assert_string_equal(calls[5].body, "hello");
+    assert_string_equal(calls[5].cache, "no-cache");
+    assert_int_equal(calls[6].status, 200);
+    assert_string_equal(calls[6].etag, "\"v1\"");
+    assert_string_equal(calls[6].body, "fresh");
+    assert_int_equal(calls[7].status, 304);
+    assert_string_equal(calls[7].body, "");
+    assert_int_equal(calls[8].status, 200); /* the connection survived the 413 and the 304 */
+}
+
+static void test_listen_errors(void **state)
+{
+    uv_loop_t loop;
     uv_loop_init(&loop);
+    int calls = 0;
+    struct spoor_error err;
     struct http_server *a = http_start(&loop, "127.0.0.1", 0, handler, &calls, &err);
     struct http_server *b = http_start(&loop, "127.0.0.1", http_port(a), handler, &calls, &err);
     assert_null(b);
@@ -120,13 +223,31 @@ static void test_requests_on_the_loop(void **state)
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
     assert_null(http_start(&loop, "not-an-ip", 0, handler, &calls, &err));
+    assert_non_null(strstr(err.message, "not-an-ip"));
+}
+
+static int make_file(void **state)
+{
+    snprintf(file_path, sizeof file_path, "/tmp/spoor-http-XXXXXX");
+    int fd = mkstemp(file_path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "hello world", 11), 11);
+    close(fd);
+    return 0;
+}
+
+static int remove_file(void **state)
+{
+    unlink(file_path);
+    return 0;
 }
 
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_requests_on_the_loop)};
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_requests_on_the_loop),
+                                       cmocka_unit_test(test_listen_errors)};
+    int rc = cmocka_run_group_tests(tests, make_file, remove_file);
     curl_global_cleanup();
     return rc;
 }

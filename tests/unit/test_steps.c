@@ -1,9 +1,11 @@
 /*
  * test_steps.c: step assembly (server/steps.h), data-driven from tests/data/steps/: each
- * NAME.jsonl is split into lines, given to steps_build, and the result compared byte for byte
- * with NAME.json (one line, trailing newline ignored). The goldens were written by hand from
- * burr-compat.md 2.3/2.4 and the fixes listed in steps.h. A few properties the files cannot
- * express (empty input, appending, the buffer ceiling) are separate tests.
+ * NAME.jsonl is classified as the indexer does (ingest_parse_log), given to steps_build, and
+ * the result compared byte for byte with NAME.json (one line, trailing newline ignored). Events
+ * come back verbatim (verbatim.jsonl: 0.1, long digits and escapes stay as written). The
+ * goldens were written by hand from burr-compat.md 2.3/2.4 and the fixes listed in steps.h. A
+ * few properties the files cannot express (empty input, appending, the buffer ceiling) are
+ * separate tests.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +22,7 @@
 #include <spoor/error.h>
 
 #include "buf.h"
+#include "ingest.h"
 #include "steps.h"
 
 #define DIR SPOOR_TEST_DATA "/steps/"
@@ -35,19 +38,17 @@ static char *slurp_data(const char *name, size_t *len)
     return s;
 }
 
-/* Splits text into lines (views into text); the final newline does not start a line. */
-static size_t split(const char *text, size_t len, struct steps_line *lines, size_t max)
+/* Classifies the lines of text as the indexer does (ingest_parse_log) into lines. */
+static size_t classify(const char *text, size_t len, struct ingest_log *log,
+                       struct steps_line *lines, size_t max)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < len;) {
-        const char *nl = memchr(text + i, '\n', len - i);
-        size_t l = nl ? (size_t)(nl - (text + i)) : len - i;
-        assert_true(n < max);
-        lines[n].raw = text + i;
-        lines[n++].len = l;
-        i += l + 1;
+    assert_int_equal(ingest_parse_log(text, len, 1 << 20, log), 0);
+    assert_true(log->n <= max);
+    for (size_t i = 0; i < log->n; i++) {
+        const struct ingest_event *e = &log->events[i];
+        lines[i] = (struct steps_line){e->raw, e->raw_len, e->type, e->sequence_id, e->span_id};
     }
-    return n;
+    return log->n;
 }
 
 static void run_case(void **state)
@@ -61,13 +62,15 @@ static void run_case(void **state)
     while (want_len && want[want_len - 1] == '\n')
         want[--want_len] = '\0';
     struct steps_line lines[64];
-    size_t n = split(in, in_len, lines, 64);
+    struct ingest_log log;
+    size_t n = classify(in, in_len, &log, lines, 64);
     struct buf out;
     buf_init(&out, 1 << 20);
     assert_int_equal(steps_build(lines, n, &out), 0);
     if (out.len != want_len || memcmp(out.data, want, want_len) != 0)
         fail_msg("%s:\n want %s\n  got %s", name, want, out.data);
     buf_cleanup(&out);
+    ingest_log_cleanup(&log);
     free(in);
     free(want);
 }
@@ -89,7 +92,7 @@ static const char *const begin =
 static void test_appends(void **state)
 {
     (void)state;
-    struct steps_line l = {begin, strlen(begin)};
+    struct steps_line l = {begin, strlen(begin), "begin_entry", 0, NULL};
     struct buf out;
     buf_init(&out, 1024);
     assert_int_equal(buf_append_str(&out, "x="), 0);
@@ -105,7 +108,7 @@ static void test_appends(void **state)
 static void test_too_large(void **state)
 {
     (void)state;
-    struct steps_line l = {begin, strlen(begin)};
+    struct steps_line l = {begin, strlen(begin), "begin_entry", 0, NULL};
     struct buf out;
     buf_init(&out, 60);
     assert_int_equal(buf_append_str(&out, "keep"), 0);
@@ -133,6 +136,7 @@ int main(void)
         CASE("failed"),
         CASE("running"),
         CASE("ignored"),
+        CASE("verbatim"),
         CASE("begin_twice"),
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_appends),
