@@ -73,6 +73,7 @@ static const struct setting settings[] = {
     INT("SPOOR_PORT", "--port", port, 1, 65535, "a port number"),
     STR("SPOOR_UI_DIR", "--ui-dir", ui_dir, 0),
     STR("SPOOR_SERVER_ID", "--server-id", server_id, 0),
+    STR("SPOOR_AUTH_TOKEN", NULL, auth_token, 0),
     INT("SPOOR_BATCH_CAP", "--batch-cap", batch_cap, 1, 1000000,
         "a positive integer (objects per batch)"),
     BOOL("SPOOR_SNAPSHOT_ON_EXIT", "--snapshot-on-exit", snapshot_on_exit),
@@ -345,7 +346,8 @@ const char *server_config_usage(void)
            "  --help                     print this text and exit\n"
            "\n"
            "Environment only: BURR_AWS_MAX_CONCURRENCY (100), BURR_LOAD_SNAPSHOT_ON_START (true),\n"
-           "BURR_PRIOR_SNAPSHOTS_TO_KEEP (5), BURR_DB_FILENAME (db.sqlite3); AWS_* and\n"
-           "LAKECTL_* for credentials, region and endpoint.\n"
+           "BURR_PRIOR_SNAPSHOTS_TO_KEEP (5), BURR_DB_FILENAME (db.sqlite3), SPOOR_AUTH_TOKEN\n"
+           "(unset: no token; set: /ready, /metrics and /api/ need \"Authorization: Bearer\n"
+           "<token>\"); AWS_* and LAKECTL_* for credentials, region and endpoint.\n"
            "Values: \"--flag value\" or \"--flag=value\"; booleans true/false, 1/0, yes/no.\n";
 }

@@ -27,6 +27,7 @@ struct server_config {
     char host[256];              /* SPOOR_HOST or --host, default 127.0.0.1 */
     int port;                    /* SPOOR_PORT or --port, default 7241 */
     char ui_dir[1024];           /* SPOOR_UI_DIR or --ui-dir, default "" (found later) */
+    char auth_token[256];        /* SPOOR_AUTH_TOKEN (environment only, not in argv), "" none */
     char server_id[128];         /* SPOOR_SERVER_ID or --server-id, default "" (derived later) */
     int batch_cap;               /* SPOOR_BATCH_CAP or --batch-cap, default 1000 */
     bool snapshot_on_exit;       /* SPOOR_SNAPSHOT_ON_EXIT or --snapshot-on-exit, default false */

@@ -5,7 +5,8 @@
  * loop thread, so they may use the index directly.
  *
  * A request's body arrives in pieces over several calls of on_request; it is gathered (up to
- * HTTP_MAX_BODY, else 413) and the handler runs once, on the last call.
+ * HTTP_MAX_BODY, else 413) and the handler runs once, on the last call. Percent-decoding
+ * leaves "%2F" and "%00" encoded (see unescape).
  */
 #include "http.h"
 
@@ -73,6 +74,33 @@ const char *http_header(const struct http_request *rq, const char *name)
 const char *http_query(const struct http_request *rq, const char *name)
 {
     return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decoding of the path and query arguments, in place. "%2F" and "%00" stay encoded: a
+ * '/' inside an identifier must not become a path separator, nor a NUL its end. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        int hi, lo;
+        if (r[0] == '%' && (hi = hex_value(r[1])) >= 0 && (lo = hex_value(r[2])) >= 0 &&
+            hi * 16 + lo != '/' && hi * 16 + lo != 0) {
+            *w++ = (char)(hi * 16 + lo);
+            r += 2;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
 }
 
 static enum MHD_Result respond(struct MHD_Connection *c, struct http_reply *r)
@@ -159,7 +187,8 @@ struct http_server *http_start(uv_loop_t *loop, const char *host, int port, http
     h->d = MHD_start_daemon(MHD_USE_EPOLL, (uint16_t)port, NULL, NULL, on_request, h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                             MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED,
-                            on_completed, NULL, MHD_OPTION_END);
+                            on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+                            MHD_OPTION_END);
     if (!h->d) {
         spoor_error_set(err, SPOOR_E_CONFIG,
                         "cannot listen on %s:%d (in use, or not allowed); set SPOOR_PORT or "

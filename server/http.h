@@ -22,7 +22,7 @@
 /* One request, valid during the handler call. */
 struct http_request {
     const char *method;
-    const char *url; /* path only, percent-decoded */
+    const char *url; /* path only, percent-decoded except %2F and %00, which stay as written */
     const char *body; /* NUL-terminated; "" when there is none */
     size_t body_len;
     void *conn; /* libmicrohttpd's connection, for the lookups below */

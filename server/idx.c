@@ -5,13 +5,13 @@
  */
 #include "idx.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "idx_int.h"
 #include "migrate.h"
 #include "util.h"
 
@@ -68,13 +68,9 @@ static const char *const sql[S_COUNT] = {
                      "?4, skipped = ?5, watermark = ?6, error = ?7 WHERE id = ?1",
 };
 
-struct idx {
-    sqlite3 *db;
-    sqlite3_stmt *st[S_COUNT];
-    char path[1024];
-};
+_Static_assert(S_COUNT <= IDX_WRITE_STMTS, "raise IDX_WRITE_STMTS");
 
-static void now_iso(char out[64])
+void idx_now_iso(char out[64])
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -84,7 +80,7 @@ static void now_iso(char out[64])
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
 }
 
-static int db_error(struct idx *x, struct spoor_error *err, const char *what)
+int idx_db_error(struct idx *x, struct spoor_error *err, const char *what)
 {
     return spoor_error_set(err, SPOOR_E_CONFIG, "index %s: %s: %s", x->path, what,
                            sqlite3_errmsg(x->db));
@@ -98,7 +94,7 @@ static sqlite3_stmt *stmt(struct idx *x, enum stmt s)
     return x->st[s];
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
+void idx_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
     if (s)
         sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
@@ -112,6 +108,8 @@ void idx_close(struct idx *x)
         return;
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(x->st[i]);
+    for (int i = 0; i < IDX_READ_STMTS; i++)
+        sqlite3_finalize(x->rd[i]);
     sqlite3_close(x->db);
     free(x);
 }
@@ -122,7 +120,7 @@ int idx_open(const char *path, struct idx **out, struct spoor_error *err)
     str_copy(x->path, sizeof x->path, path);
     int rc = 0;
     if (sqlite3_open(path, &x->db) != SQLITE_OK) {
-        rc = db_error(x, err, "cannot open");
+        rc = idx_db_error(x, err, "cannot open");
         goto fail;
     }
     sqlite3_busy_timeout(x->db, 5000);
@@ -130,7 +128,7 @@ int idx_open(const char *path, struct idx **out, struct spoor_error *err)
                      "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; "
                      "PRAGMA synchronous = NORMAL",
                      NULL, NULL, NULL) != SQLITE_OK) {
-        rc = db_error(x, err, "cannot configure");
+        rc = idx_db_error(x, err, "cannot configure");
         goto fail;
     }
     rc = migrate_apply(x->db, spoor_migrations, spoor_nmigrations, NULL, NULL, err);
@@ -139,7 +137,7 @@ int idx_open(const char *path, struct idx **out, struct spoor_error *err)
     for (int i = 0; i < S_COUNT; i++)
         if (sqlite3_prepare_v3(x->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &x->st[i], NULL) !=
             SQLITE_OK) {
-            rc = db_error(x, err, sql[i]);
+            rc = idx_db_error(x, err, sql[i]);
             goto fail;
         }
     *out = x;
@@ -154,7 +152,7 @@ int idx_project_ensure(struct idx *x, const char *name, int64_t *project_id, cha
 {
     for (int attempt = 0; attempt < 2; attempt++) {
         sqlite3_stmt *st = stmt(x, S_PROJECT_GET);
-        bind_text(st, 1, name);
+        idx_bind_text(st, 1, name);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
             *project_id = sqlite3_column_int64(st, 0);
@@ -163,25 +161,25 @@ int idx_project_ensure(struct idx *x, const char *name, int64_t *project_id, cha
             return 0;
         }
         if (rc != SQLITE_DONE)
-            return db_error(x, err, "reading a project");
+            return idx_db_error(x, err, "reading a project");
         char now[64];
-        now_iso(now);
+        idx_now_iso(now);
         st = stmt(x, S_PROJECT_ADD);
-        bind_text(st, 1, name);
-        bind_text(st, 2, now);
+        idx_bind_text(st, 1, name);
+        idx_bind_text(st, 2, now);
         if (sqlite3_step(st) != SQLITE_DONE)
-            return db_error(x, err, "adding a project");
+            return idx_db_error(x, err, "adding a project");
     }
-    return db_error(x, err, "project vanished");
+    return idx_db_error(x, err, "project vanished");
 }
 
 int idx_object_known(struct idx *x, const char *key, bool *known, struct spoor_error *err)
 {
     sqlite3_stmt *st = stmt(x, S_OBJECT_KNOWN);
-    bind_text(st, 1, key);
+    idx_bind_text(st, 1, key);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_error(x, err, "looking up an object");
+        return idx_db_error(x, err, "looking up an object");
     *known = rc == SQLITE_ROW;
     sqlite3_reset(st);
     return 0;
@@ -192,7 +190,7 @@ static int skip_add(struct idx *x, const char *reason, int64_t n)
     if (n <= 0)
         return SQLITE_DONE;
     sqlite3_stmt *st = stmt(x, S_SKIP_ADD);
-    bind_text(st, 1, reason);
+    idx_bind_text(st, 1, reason);
     sqlite3_bind_int64(st, 2, n);
     return sqlite3_step(st);
 }
@@ -204,8 +202,8 @@ static int app_id_of(struct idx *x, int64_t project_id, const struct idx_object 
     for (int attempt = 0; attempt < 2; attempt++) {
         sqlite3_stmt *st = stmt(x, S_APP_GET);
         sqlite3_bind_int64(st, 1, project_id);
-        bind_text(st, 2, o->app_id);
-        bind_text(st, 3, pk);
+        idx_bind_text(st, 2, o->app_id);
+        idx_bind_text(st, 3, pk);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
             *id = sqlite3_column_int64(st, 0);
@@ -216,9 +214,9 @@ static int app_id_of(struct idx *x, int64_t project_id, const struct idx_object 
             return rc;
         st = stmt(x, S_APP_ADD);
         sqlite3_bind_int64(st, 1, project_id);
-        bind_text(st, 2, o->app_id);
-        bind_text(st, 3, pk);
-        bind_text(st, 4, o->last_modified ? o->last_modified : "");
+        idx_bind_text(st, 2, o->app_id);
+        idx_bind_text(st, 3, pk);
+        idx_bind_text(st, 4, o->last_modified ? o->last_modified : "");
         if ((rc = sqlite3_step(st)) != SQLITE_DONE)
             return rc;
     }
@@ -233,11 +231,11 @@ static int add_events(struct idx *x, int64_t app, int64_t object, const struct i
         sqlite3_bind_int64(st, 1, app);
         sqlite3_bind_int64(st, 2, object);
         sqlite3_bind_int(st, 3, e->line_no);
-        bind_text(st, 4, e->type);
+        idx_bind_text(st, 4, e->type);
         if (e->has_sequence_id)
             sqlite3_bind_int64(st, 5, e->sequence_id);
-        bind_text(st, 6, e->span_id);
-        bind_text(st, 7, e->time);
+        idx_bind_text(st, 6, e->span_id);
+        idx_bind_text(st, 7, e->time);
         sqlite3_bind_text(st, 8, e->raw, (int)e->raw_len, SQLITE_TRANSIENT);
         int rc = sqlite3_step(st);
         if (rc != SQLITE_DONE)
@@ -255,8 +253,8 @@ static int set_metadata(struct idx *x, int64_t app, const struct idx_object *o)
     const struct ingest_pointer *p[2] = {m ? &m->parent : NULL, m ? &m->spawning : NULL};
     for (int i = 0; i < 2; i++) {
         bool on = p[i] && p[i]->present;
-        bind_text(st, 3 + 3 * i, on ? p[i]->app_id : NULL);
-        bind_text(st, 4 + 3 * i, on ? p[i]->partition_key : NULL);
+        idx_bind_text(st, 3 + 3 * i, on ? p[i]->app_id : NULL);
+        idx_bind_text(st, 4 + 3 * i, on ? p[i]->partition_key : NULL);
         if (on && p[i]->has_sequence_id)
             sqlite3_bind_int64(st, 5 + 3 * i, p[i]->sequence_id);
     }
@@ -273,16 +271,16 @@ static int add_object_row(struct idx *x, int64_t project_id, int64_t app,
                           const struct idx_object *o, int64_t *object_id)
 {
     char now[64];
-    now_iso(now);
+    idx_now_iso(now);
     sqlite3_stmt *st = stmt(x, S_OBJECT_ADD);
     sqlite3_bind_int64(st, 1, project_id);
-    bind_text(st, 2, o->key);
+    idx_bind_text(st, 2, o->key);
     if (app)
         sqlite3_bind_int64(st, 3, app);
-    bind_text(st, 4, kind_name(o->kind));
+    idx_bind_text(st, 4, kind_name(o->kind));
     sqlite3_bind_int64(st, 5, o->size);
-    bind_text(st, 6, o->last_modified);
-    bind_text(st, 7, o->tracker_id);
+    idx_bind_text(st, 6, o->last_modified);
+    idx_bind_text(st, 7, o->tracker_id);
     if (o->has_seq_range) {
         sqlite3_bind_int64(st, 8, o->min_sequence_id);
         sqlite3_bind_int64(st, 9, o->max_sequence_id);
@@ -294,7 +292,7 @@ static int add_object_row(struct idx *x, int64_t project_id, int64_t app,
                        s ? (int64_t)s->invalid_utf8 + s->bad_json + s->too_long + s->unknown_type +
                                s->missing_field
                          : 0);
-    bind_text(st, 12, now);
+    idx_bind_text(st, 12, now);
     int rc = sqlite3_step(st);
     *object_id = sqlite3_last_insert_rowid(x->db);
     return rc;
@@ -340,7 +338,7 @@ static int commit_object(struct idx *x, int64_t project_id, const struct idx_obj
         sqlite3_stmt *st = stmt(x, S_APP_GRAPH);
         sqlite3_bind_int64(st, 1, app);
         sqlite3_bind_text(st, 2, o->body, (int)o->body_len, SQLITE_TRANSIENT);
-        bind_text(st, 3, o->key);
+        idx_bind_text(st, 3, o->key);
         rc = sqlite3_step(st);
     }
     if (rc == SQLITE_DONE && o->kind == IDX_METADATA)
@@ -356,7 +354,7 @@ static int commit_object(struct idx *x, int64_t project_id, const struct idx_obj
     if (rc == SQLITE_DONE && app) {
         sqlite3_stmt *st = stmt(x, S_APP_TOUCH);
         sqlite3_bind_int64(st, 1, app);
-        bind_text(st, 2, o->last_modified ? o->last_modified : "");
+        idx_bind_text(st, 2, o->last_modified ? o->last_modified : "");
         rc = sqlite3_step(st);
         if (rc == SQLITE_DONE && o->kind == IDX_LOG) {
             st = stmt(x, S_APP_STEPS);
@@ -371,7 +369,7 @@ int idx_commit_batch(struct idx *x, int64_t project_id, const struct idx_object 
                      const char *watermark, struct spoor_error *err)
 {
     if (sqlite3_exec(x->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return db_error(x, err, "cannot begin a batch");
+        return idx_db_error(x, err, "cannot begin a batch");
     int rc = SQLITE_DONE;
     const char *newest = "";
     for (size_t i = 0; i < n && rc == SQLITE_DONE; i++) {
@@ -382,13 +380,13 @@ int idx_commit_batch(struct idx *x, int64_t project_id, const struct idx_object 
     if (rc == SQLITE_DONE && watermark) {
         sqlite3_stmt *st = stmt(x, S_WATERMARK);
         sqlite3_bind_int64(st, 1, project_id);
-        bind_text(st, 2, watermark);
-        bind_text(st, 3, newest);
+        idx_bind_text(st, 2, watermark);
+        idx_bind_text(st, 3, newest);
         rc = sqlite3_step(st);
     }
     if (rc == SQLITE_DONE && sqlite3_exec(x->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
         return 0;
-    int code = db_error(x, err, "batch rolled back");
+    int code = idx_db_error(x, err, "batch rolled back");
     sqlite3_exec(x->db, "ROLLBACK", NULL, NULL, NULL);
     return code;
 }
@@ -396,13 +394,13 @@ int idx_commit_batch(struct idx *x, int64_t project_id, const struct idx_object 
 int idx_job_start(struct idx *x, int64_t project_id, int64_t *job_id, struct spoor_error *err)
 {
     char now[64];
-    now_iso(now);
+    idx_now_iso(now);
     sqlite3_stmt *st = stmt(x, S_JOB_START);
     if (project_id > 0) /* 0: a job about no project (discovery) */
         sqlite3_bind_int64(st, 1, project_id);
-    bind_text(st, 2, now);
+    idx_bind_text(st, 2, now);
     if (sqlite3_step(st) != SQLITE_DONE)
-        return db_error(x, err, "cannot record a job");
+        return idx_db_error(x, err, "cannot record a job");
     *job_id = sqlite3_last_insert_rowid(x->db);
     return 0;
 }
@@ -411,17 +409,17 @@ int idx_job_finish(struct idx *x, int64_t job_id, bool ok, int64_t records, int6
                    const char *watermark, const char *error, struct spoor_error *err)
 {
     char now[64];
-    now_iso(now);
+    idx_now_iso(now);
     sqlite3_stmt *st = stmt(x, S_JOB_FINISH);
     sqlite3_bind_int64(st, 1, job_id);
-    bind_text(st, 2, now);
-    bind_text(st, 3, ok ? "SUCCESS" : "FAILURE");
+    idx_bind_text(st, 2, now);
+    idx_bind_text(st, 3, ok ? "SUCCESS" : "FAILURE");
     sqlite3_bind_int64(st, 4, records);
     sqlite3_bind_int64(st, 5, skipped);
-    bind_text(st, 6, watermark);
-    bind_text(st, 7, error);
+    idx_bind_text(st, 6, watermark);
+    idx_bind_text(st, 7, error);
     if (sqlite3_step(st) != SQLITE_DONE)
-        return db_error(x, err, "cannot finish a job");
+        return idx_db_error(x, err, "cannot finish a job");
     return 0;
 }
 
@@ -429,12 +427,12 @@ int idx_snapshot(struct idx *x, const char *dest, struct spoor_error *err)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(x->db, "VACUUM INTO ?1", -1, &st, NULL) != SQLITE_OK)
-        return db_error(x, err, "cannot prepare a snapshot");
-    bind_text(st, 1, dest);
+        return idx_db_error(x, err, "cannot prepare a snapshot");
+    idx_bind_text(st, 1, dest);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return db_error(x, err, "snapshot failed");
+        return idx_db_error(x, err, "snapshot failed");
     return 0;
 }
 
@@ -451,8 +449,8 @@ int idx_count(struct idx *x, const char *table, int64_t *n, struct spoor_error *
     snprintf(q, sizeof q, "SELECT count(*) FROM %s", table);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(x->db, q, -1, &st, NULL) != SQLITE_OK)
-        return db_error(x, err, q);
-    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : db_error(x, err, q);
+        return idx_db_error(x, err, q);
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : idx_db_error(x, err, q);
     *n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return rc;
@@ -466,8 +464,8 @@ int idx_change_marker(struct idx *x, char *out, size_t size, struct spoor_error 
         "(SELECT coalesce(sum(count), 0) FROM skipped)";
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(x->db, q, -1, &st, NULL) != SQLITE_OK)
-        return db_error(x, err, "change marker");
-    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : db_error(x, err, "change marker");
+        return idx_db_error(x, err, "change marker");
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : idx_db_error(x, err, "change marker");
     if (!rc)
         snprintf(out, size, "%lld/%lld/%s/%lld", (long long)sqlite3_column_int64(st, 0),
                  (long long)sqlite3_column_int64(st, 1), (const char *)sqlite3_column_text(st, 2),

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "ingest.h"
+#include "steps.h"
 
 struct idx;
 
@@ -78,5 +79,122 @@ int idx_change_marker(struct idx *x, char *out, size_t size, struct spoor_error 
 
 /* Counts for tests and /metrics: rows of table (one of the schema's tables). */
 int idx_count(struct idx *x, const char *table, int64_t *n, struct spoor_error *err);
+
+/* ---- reads for the API (idx_read.c) ------------------------------------------------------ *
+ * Rows are handed to a callback one at a time; their strings are borrowed for the call. A
+ * callback returning nonzero stops the walk (that value is returned). Times are ISO 8601 UTC.
+ */
+
+struct idx_project_row {
+    const char *name;
+    const char *created;      /* when the server first saw the project */
+    const char *last_written; /* newest object of the project, else created */
+    int64_t num_apps;
+};
+int idx_projects(struct idx *x, int (*fn)(void *ud, const struct idx_project_row *r), void *ud,
+                 struct spoor_error *err);
+
+/* The project's row id; 0 when there is no such project. */
+int idx_project_find(struct idx *x, const char *name, int64_t *project_id,
+                     struct spoor_error *err);
+
+struct idx_pointer {
+    const char *app_id; /* NULL: no pointer */
+    const char *partition_key; /* NULL: none */
+    bool has_sequence_id;
+    int64_t sequence_id;
+};
+
+struct idx_app_row {
+    int64_t id;
+    const char *app_id;
+    const char *partition_key; /* NULL: none */
+    const char *first_written, *last_written;
+    int64_t num_steps;
+    struct idx_pointer parent, spawning;
+    const char *graph_json; /* idx_app_find only; NULL until a graph.json is indexed */
+};
+
+/* A page of the project's applications, newest last_written first (then newest row), in one
+ * partition (partition_key; NULL: every partition, "__none__": only those without one). *total
+ * is the count without limit and offset. */
+int idx_apps(struct idx *x, int64_t project_id, const char *partition_key, int64_t limit,
+             int64_t offset, int (*fn)(void *ud, const struct idx_app_row *r), void *ud,
+             int64_t *total, struct spoor_error *err);
+
+/* One application: by (app_id, partition_key), or with partition_key NULL the one without a
+ * partition key, else the most recently written with that app_id. fn is called once, or not at
+ * all when there is none. version receives a text that changes whenever anything the
+ * application view shows changes (events, graph, metadata, children), for ETags. */
+int idx_app_find(struct idx *x, int64_t project_id, const char *app_id, const char *partition_key,
+                 int (*fn)(void *ud, const struct idx_app_row *r, const char *version), void *ud,
+                 struct spoor_error *err);
+
+/* Every event of the application in index order (object key, then line), as steps_build takes
+ * them: *lines (new array of *n) point into *text (new); free both. */
+int idx_app_events(struct idx *x, int64_t app_row_id, struct steps_line **lines, size_t *n,
+                   char **text, struct spoor_error *err);
+
+/* The application's children: Burr's local children.jsonl lines (raw set, the rest NULL), then
+ * every application of the project whose parent pointer (event_type "fork") or spawning pointer
+ * ("spawn_start") names it, oldest first. */
+struct idx_child_row {
+    const char *raw; /* a ChildApplicationModel line verbatim, or NULL */
+    const char *event_type;
+    const char *app_id, *partition_key; /* partition_key NULL: none */
+    const char *event_time;             /* the child's first_written */
+    bool has_sequence_id;
+    int64_t sequence_id;
+};
+int idx_app_children(struct idx *x, int64_t project_id, const struct idx_app_row *app,
+                     int (*fn)(void *ud, const struct idx_child_row *r), void *ud,
+                     struct spoor_error *err);
+
+/* Annotations. JSON fields (tags, observations) are text, already validated by the caller. */
+struct idx_annotation {
+    int64_t id;
+    const char *app_id;
+    const char *partition_key; /* NULL: none */
+    int64_t step_sequence_id;
+    const char *span_id; /* NULL: none */
+    const char *step_name;
+    const char *tags_json;
+    const char *observations_json;
+    const char *created, *updated;
+};
+/* Creates a (id, created and updated are set here) and calls fn with the stored row. */
+int idx_annotation_create(struct idx *x, int64_t project_id, const struct idx_annotation *a,
+                          int (*fn)(void *ud, const struct idx_annotation *r), void *ud,
+                          struct spoor_error *err);
+/* Replaces span_id, step_name, tags and observations of annotation a->id of the project and
+ * calls fn with the stored row; *found false (fn not called) when there is no such annotation. */
+int idx_annotation_update(struct idx *x, int64_t project_id, const struct idx_annotation *a,
+                          bool *found, int (*fn)(void *ud, const struct idx_annotation *r),
+                          void *ud, struct spoor_error *err);
+/* The project's annotations by id, filtered by app_id, partition key (both NULL: any;
+ * partition_key "__none__": none) and step (step_sequence_id < 0: any). */
+int idx_annotations(struct idx *x, int64_t project_id, const char *app_id,
+                    const char *partition_key, int64_t step_sequence_id,
+                    int (*fn)(void *ud, const struct idx_annotation *r), void *ud,
+                    struct spoor_error *err);
+
+/* Indexing jobs, newest first; filter_empty keeps those that processed records. */
+struct idx_job_row {
+    int64_t id;
+    const char *start_time, *end_time; /* end_time NULL while running */
+    const char *status;
+    int64_t records_processed;
+    const char *project;   /* NULL: not about one project (discovery) */
+    const char *watermark; /* NULL when the job recorded none */
+};
+int idx_jobs(struct idx *x, int64_t offset, int64_t limit, bool filter_empty,
+             int (*fn)(void *ud, const struct idx_job_row *r), void *ud, struct spoor_error *err);
+
+/* For /metrics: skipped items by reason, and per project its newest successful job's end. */
+int idx_skipped(struct idx *x, int (*fn)(void *ud, const char *reason, int64_t count), void *ud,
+                struct spoor_error *err);
+int idx_project_freshness(struct idx *x,
+                          int (*fn)(void *ud, const char *project, const char *last_success),
+                          void *ud, struct spoor_error *err);
 
 #endif

@@ -70,19 +70,28 @@ static bool utf8_valid(const unsigned char *s, size_t n)
     return true;
 }
 
-/* ^[a-zA-Z0-9_\-:]+$ */
-static bool id_valid(struct seg s)
+bool key_id_valid(const char *s, size_t n)
 {
-    if (s.n == 0)
+    if (n == 0)
         return false;
-    for (size_t i = 0; i < s.n; i++) {
-        char c = s.p[i];
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                   c == '_' || c == '-' || c == ':';
         if (!ok)
             return false;
     }
     return true;
+}
+
+static bool id_valid(struct seg s)
+{
+    return key_id_valid(s.p, s.n);
+}
+
+bool key_partition_valid(const char *s, size_t n)
+{
+    return n > 0 && !memchr(s, '/', n) && utf8_valid((const unsigned char *)s, n);
 }
 
 /* Exactly n ASCII digits at p, as a number in [lo, hi]; -1 otherwise. */

@@ -10,6 +10,7 @@
 #ifndef SPOOR_SERVER_KEYS_H
 #define SPOOR_SERVER_KEYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum key_file {
@@ -55,5 +56,11 @@ struct key_parts {
  * meaningful on success.
  */
 int key_parse(const char *key, size_t len, struct key_parts *out, const char **why);
+
+/* Whether s[0..n) is a project or app id as key_parse accepts them: ^[a-zA-Z0-9_\-:]+$. */
+bool key_id_valid(const char *s, size_t n);
+/* Whether s[0..n) is a partition key segment as key_parse accepts it: non-empty valid UTF-8
+ * without NUL or '/'. */
+bool key_partition_valid(const char *s, size_t n);
 
 #endif

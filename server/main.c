@@ -11,7 +11,8 @@
  *   SIGINT/SIGTERM: stop timers; the running tick finishes its transaction; optional final
  *          snapshot; close everything; exit 0.
  *
- * The HTTP API arrives with its own module; until then the server indexes and snapshots.
+ * HTTP (http.c) listens first, so that /ready answers 503 while the index opens; the API
+ * (api.c) answers from the index once it is attached.
  */
 #include <spoor/router.h>
 
@@ -24,11 +25,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "config.h"
 #include "filestore.h"
 #include "http.h"
 #include "indexer.h"
 #include "snapshot.h"
+#include "static.h"
 #include "util.h"
 
 #define LOCAL_BUCKET "spoor-local"
@@ -43,7 +46,7 @@ struct server {
     struct indexer *indexer;
     struct snapshotter *snap;
     struct http_server *http;
-    bool ready;
+    struct api *api;
     const char *bucket;
     bool stopping, ticking, snapshotting, closed;
     int exit_code;
@@ -171,25 +174,6 @@ static void maybe_exit(struct server *s)
     spoor_router_close(s->router, NULL, NULL);
 }
 
-/* Until the API module lands: readiness and version; everything else is a JSON 404. */
-static void on_http(void *ud, const char *method, const char *url, struct http_reply *r)
-{
-    struct server *s = ud;
-    char body[512];
-    if (strcmp(url, "/ready") == 0 || strcmp(url, "/api/v0/ready") == 0) {
-        r->status = s->ready ? 200 : 503;
-        snprintf(body, sizeof body, "%s", s->ready ? "true" : "{\"detail\":\"starting\"}");
-    } else if (strcmp(url, "/api/v0/version") == 0) {
-        r->status = 200;
-        snprintf(body, sizeof body, "{\"version\":\"0.1.0\"}");
-    } else {
-        r->status = 404;
-        snprintf(body, sizeof body, "{\"detail\":\"not found\"}");
-    }
-    r->body = xstrdup(body);
-    r->body_len = strlen(body);
-}
-
 /* ---- start ----------------------------------------------------------------------------- */
 
 static int make_dirs(const char *path)
@@ -278,12 +262,25 @@ static int start(struct server *s)
 {
     struct spoor_error err;
     if (!s->cfg.once) { /* listening first: /ready answers 503 while the index opens */
-        s->http = http_start(&s->loop, s->cfg.host, s->cfg.port, on_http, s, &err);
+        char ui[1024] = "";
+        if (static_ui_dir(s->cfg.ui_dir, ui, sizeof ui, &err) != 0) {
+            log_line("%s", err.message);
+            if (s->cfg.ui_dir[0])
+                return -1;
+            ui[0] = '\0'; /* none found: the API runs without the UI */
+        }
+        struct api_opts ao = {.bucket = s->cfg.bucket[0] ? s->cfg.bucket : LOCAL_BUCKET,
+                              .ui_dir = ui,
+                              .auth_token = s->cfg.auth_token,
+                              .version = SPOOR_VERSION};
+        s->api = api_new(&ao);
+        s->http = http_start(&s->loop, s->cfg.host, s->cfg.port, api_handle, s->api, &err);
         if (!s->http) {
             log_line("%s", err.message);
             return -1;
         }
-        log_line("listening on http://%s:%d", s->cfg.host, http_port(s->http));
+        log_line("listening on http://%s:%d%s%s%s", s->cfg.host, http_port(s->http),
+                 ui[0] ? " (UI from " : " (no UI", ui, s->cfg.auth_token[0] ? "; token required)" : ")");
     }
     if (open_router(s) != 0 || open_index(s) != 0)
         return -1;
@@ -311,7 +308,8 @@ static int start(struct server *s)
     if (!s->cfg.once)
         uv_timer_start(&s->snapshot_timer, on_snapshot_timer, (uint64_t)s->cfg.snapshot_interval_ms,
                        (uint64_t)s->cfg.snapshot_interval_ms);
-    s->ready = true;
+    if (s->api)
+        api_attach(s->api, s->idx, s->indexer, s->snap, s->router);
     log_line("ready: index %s, indexing every %d ms, snapshots every %d ms as %s", s->cfg.db_path,
              s->cfg.update_interval_ms, s->cfg.snapshot_interval_ms, id);
     return 0;
@@ -339,11 +337,13 @@ int main(int argc, char **argv)
         if (s.router)
             spoor_router_close(s.router, NULL, NULL);
         uv_run(&s.loop, UV_RUN_DEFAULT);
+        api_free(s.api);
         idx_close(s.idx);
         uv_loop_close(&s.loop);
         return 1;
     }
     uv_run(&s.loop, UV_RUN_DEFAULT);
+    api_free(s.api);
     indexer_free(s.indexer);
     snapshotter_free(s.snap);
     idx_close(s.idx);

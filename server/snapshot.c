@@ -36,6 +36,7 @@ struct snapshotter {
     char *bucket, *server_id, *work_dir;
     int keep;
     char marker[256];
+    int64_t last_ok; /* epoch seconds of the last snapshot taken or found unchanged; 0: none */
     char tmp[1200];
     bool busy;
     bool skipping; /* this round found the index unchanged */
@@ -86,6 +87,8 @@ static void finish(struct snapshotter *s, int status, bool skipped)
     if (s->tmp[0])
         unlink(s->tmp);
     s->tmp[0] = '\0';
+    if (status == 0)
+        s->last_ok = (int64_t)time(NULL);
     s->done(status, skipped, s->ud);
 }
 
@@ -269,4 +272,9 @@ int snapshot_restore_newest(uv_loop_t *loop, struct spoor_router *r, const char 
     spoor_s3_result_cleanup(&w.res);
     *found = rc == 0;
     return rc;
+}
+
+int64_t snapshot_last_ok(const struct snapshotter *s)
+{
+    return s->last_ok;
 }

@@ -37,6 +37,10 @@ void snapshotter_free(struct snapshotter *s);
 int snapshot_take(struct snapshotter *s, void (*done)(int status, bool skipped, void *ud), void *ud,
                   struct spoor_error *err);
 
+/* When the bucket last held this index as it is (a snapshot uploaded, or skipped because
+ * nothing changed), in epoch seconds; 0 before the first. */
+int64_t snapshot_last_ok(const struct snapshotter *s);
+
 /* Blocking, before the server starts: downloads the newest snapshot in the bucket to dest.
  * Returns 0 and *found; -ENOENT-free: no snapshot is found=false and 0. Runs loop until done. */
 int snapshot_restore_newest(uv_loop_t *loop, struct spoor_router *r, const char *bucket,

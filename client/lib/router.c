@@ -484,3 +484,8 @@ int spoor_router_check(const char *path, char **report)
         buf_cleanup(&b);
     return rc ? SPOOR_E_CONFIG : 0;
 }
+
+void spoor_router_stats(const struct spoor_router *r, uint64_t *requests, uint64_t *errors)
+{
+    spoor_s3_engine_stats(r->engine, requests, errors);
+}

@@ -175,7 +175,8 @@ static void test_requests_on_the_loop(void **state)
     struct call calls[] = {
         {.method = "GET", .path = "/ready"},
         {.method = "GET", .path = "/nope"},
-        {.method = "GET", .path = "/echo?q=a%20b&other=1", .header = "X-Test: yes"},
+        {.method = "GET", .path = "/echo?q=a%20b%2Fc&other=1", .header = "X-Test: yes"},
+        {.method = "GET", .path = "/a%2Fb%00c%41"},
         {.method = "POST", .path = "/echo", .body_len = 100000},
         {.method = "PUT", .path = "/echo", .body_len = HTTP_MAX_BODY + 1},
         {.method = "GET", .path = "/file"},
@@ -184,29 +185,31 @@ static void test_requests_on_the_loop(void **state)
         {.method = "GET", .path = "/ready"},
     };
     int handled = serve(calls, sizeof calls / sizeof *calls);
-    assert_int_equal(handled, 8); /* all but the oversized body */
+    assert_int_equal(handled, 9); /* all but the oversized body */
     assert_int_equal(calls[0].status, 200);
     assert_string_equal(calls[0].body, "{\"ready\":true}");
     assert_string_equal(calls[0].type, "application/json");
     assert_int_equal(calls[1].status, 404);
     assert_string_equal(calls[1].body, "{\"detail\":\"no route GET /nope\"}");
-    assert_string_equal(calls[2].body, "GET q=a b h=yes len=0 body=");
+    assert_string_equal(calls[2].body, "GET q=a b%2Fc h=yes len=0 body=");
     assert_string_equal(calls[2].type, "text/plain");
-    assert_int_equal(calls[3].status, 200);
-    assert_string_equal(calls[3].body,
+    /* an encoded '/' or NUL is never decoded into the path */
+    assert_string_equal(calls[3].body, "{\"detail\":\"no route GET /a%2Fb%00cA\"}");
+    assert_int_equal(calls[4].status, 200);
+    assert_string_equal(calls[4].body,
                         "POST q=- h=- len=100000 body=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
                         "xxxxxxxxxxxxxxxxxx");
-    assert_int_equal(calls[4].status, 413);
-    assert_non_null(strstr(calls[4].body, "larger than 1 MiB"));
-    assert_int_equal(calls[5].status, 200);
-    assert_string_equal(calls[5].body, "hello");
-    assert_string_equal(calls[5].cache, "no-cache");
+    assert_int_equal(calls[5].status, 413);
+    assert_non_null(strstr(calls[5].body, "larger than 1 MiB"));
     assert_int_equal(calls[6].status, 200);
-    assert_string_equal(calls[6].etag, "\"v1\"");
-    assert_string_equal(calls[6].body, "fresh");
-    assert_int_equal(calls[7].status, 304);
-    assert_string_equal(calls[7].body, "");
-    assert_int_equal(calls[8].status, 200); /* the connection survived the 413 and the 304 */
+    assert_string_equal(calls[6].body, "hello");
+    assert_string_equal(calls[6].cache, "no-cache");
+    assert_int_equal(calls[7].status, 200);
+    assert_string_equal(calls[7].etag, "\"v1\"");
+    assert_string_equal(calls[7].body, "fresh");
+    assert_int_equal(calls[8].status, 304);
+    assert_string_equal(calls[8].body, "");
+    assert_int_equal(calls[9].status, 200); /* the connection survived the 413 and the 304 */
 }
 
 static void test_listen_errors(void **state)

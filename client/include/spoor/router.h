@@ -57,6 +57,11 @@ SPOOR_API void spoor_router_close(struct spoor_router *r, void (*close_cb)(void 
  * summary of the routes when there is none. Credentials are not resolved. */
 SPOOR_API int spoor_router_check(const char *path, char **report);
 
+/* S3 requests started (retries included) and failed by the router's endpoints since it was
+ * made; the file endpoint's operations are not S3 requests and are not counted. */
+SPOOR_API void spoor_router_stats(const struct spoor_router *r, uint64_t *requests,
+                                  uint64_t *errors);
+
 SPOOR_API int spoor_router_submit(struct spoor_router *r, const struct spoor_s3_op *op,
                                   spoor_s3_cb cb, void *ud, struct spoor_error *err);
 /* Blocking form for a router made with a NULL loop. res is filled (caller cleans it up). */
