@@ -320,7 +320,7 @@ static int count_skips(struct idx *x, const struct idx_object *o)
 /* One object inside the batch's transaction. */
 static int commit_object(struct idx *x, int64_t project_id, const struct idx_object *o)
 {
-    bool known;
+    bool known = false;
     struct spoor_error ignored;
     if (idx_object_known(x, o->key, &known, &ignored) != 0)
         return SQLITE_ERROR;
