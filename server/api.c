@@ -1,6 +1,9 @@
 /*
  * api.c: routing, the bearer token, errors, and the read endpoints of api.h. Every answer is
  * built from the index on the loop thread: a page view costs SQLite reads and no S3 request.
+ * Application views are kept rendered for their ETag (a few, least recently used out), so a
+ * view asked again before anything of it changes (live refresh, many readers) costs one
+ * version query and a copy.
  *
  *   request --> token? --> /api/... or /ready or /metrics: route by literal path, then by the
  *               number of segments after /api/v0/ and the last one --> handler --> JSON
@@ -44,6 +47,8 @@ void api_free(struct api *a)
 {
     if (!a)
         return;
+    for (int i = 0; i < API_VIEW_CACHE; i++)
+        free(a->views[i].body);
     free(a->bucket);
     free(a->ui_dir);
     free(a->token);
@@ -392,6 +397,44 @@ static bool etag_matches(const char *inm, const char *etag)
     return false;
 }
 
+/* The cached rendering of application app at etag, or NULL. */
+static struct api_view *view_cached(struct api *a, int64_t app, const char *etag)
+{
+    for (int i = 0; i < API_VIEW_CACHE; i++) {
+        struct api_view *v = &a->views[i];
+        if (v->app == app && strcmp(v->etag, etag) == 0) {
+            v->used = ++a->view_clock;
+            return v;
+        }
+    }
+    return NULL;
+}
+
+/* Keeps a copy of body as the rendering of app at etag, in the least recently used slot (one
+ * application has one slot: an older rendering of it is replaced). */
+static void view_keep(struct api *a, int64_t app, const char *etag, const char *body, size_t len)
+{
+    if (len > API_VIEW_CACHE_MAX)
+        return;
+    struct api_view *slot = &a->views[0];
+    for (int i = 0; i < API_VIEW_CACHE; i++) {
+        struct api_view *v = &a->views[i];
+        if (v->app == app) {
+            slot = v;
+            break;
+        }
+        if (v->used < slot->used)
+            slot = v;
+    }
+    free(slot->body);
+    slot->app = app;
+    str_copy(slot->etag, sizeof slot->etag, etag);
+    slot->body = xmalloc(len);
+    memcpy(slot->body, body, len);
+    slot->len = len;
+    slot->used = ++a->view_clock;
+}
+
 static int view_app(void *ud, const struct idx_app_row *app, const char *version)
 {
     struct view *v = ud;
@@ -411,6 +454,16 @@ static int view_app(void *ud, const struct idx_app_row *app, const char *version
         r->cache_control = "no-cache";
         return 0;
     }
+    struct api_view *hit = view_cached(v->a, app->id, r->etag);
+    if (hit) {
+        v->a->view_hits++;
+        struct buf b;
+        buf_init(&b, SIZE_MAX);
+        buf_append(&b, hit->body, hit->len);
+        api_json(r, 200, &b);
+        return 0;
+    }
+    v->a->view_misses++;
     struct list l;
     list_start(&l, v->a, "{\"application\":");
     l.b.max_bytes = MAX_VIEW_BYTES;
@@ -446,6 +499,7 @@ static int view_app(void *ud, const struct idx_app_row *app, const char *version
         api_error(r, 500, "application %s is too large as JSON", app->app_id);
         return 0;
     }
+    view_keep(v->a, app->id, r->etag, l.b.data, l.b.len);
     api_json(r, 200, &l.b);
     return 0;
 }

@@ -13,6 +13,17 @@
 #include "buf.h"
 
 #define API_STATUS_SLOTS 16
+#define API_VIEW_CACHE 8                       /* application views kept rendered */
+#define API_VIEW_CACHE_MAX ((size_t)16 << 20) /* larger views are not kept */
+
+/* A rendered application view, valid while the application's ETag is. */
+struct api_view {
+    int64_t app;     /* application row id; 0: empty slot */
+    char etag[48];
+    char *body;
+    size_t len;
+    uint64_t used;   /* LRU clock */
+};
 
 struct api {
     char *bucket, *ui_dir, *token, *version;
@@ -28,6 +39,8 @@ struct api {
     uint64_t requests;
     uint64_t duration_buckets[8]; /* see api_metrics.c */
     double duration_sum;
+    struct api_view views[API_VIEW_CACHE];
+    uint64_t view_clock, view_hits, view_misses;
 };
 
 /* The reply is the JSON text in b (taken) with status. */

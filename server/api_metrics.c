@@ -4,6 +4,7 @@
  *   spoor_up, spoor_start_time_seconds
  *   spoor_http_requests_total{code}          requests answered, by status
  *   spoor_http_request_duration_seconds      histogram of the time to build an answer
+ *   spoor_http_view_cache_{hits,misses}_total   application views from the rendered cache
  *   spoor_indexing_ticks_total, spoor_indexing_failures_total
  *   spoor_indexed_objects_total, spoor_indexed_events_total     since this process started
  *   spoor_index_projects, spoor_index_applications              rows in the index now
@@ -151,6 +152,11 @@ void api_metrics(struct api *a, struct http_reply *r)
                "spoor_http_request_duration_seconds_count %llu\n",
                (unsigned long long)a->requests, a->duration_sum,
                (unsigned long long)a->requests);
+
+    counter(&b, "spoor_http_view_cache_hits_total",
+            "Application views answered from a rendering kept for their ETag.", a->view_hits);
+    counter(&b, "spoor_http_view_cache_misses_total", "Application views rendered from the index.",
+            a->view_misses);
 
     struct indexer_stats st = {0};
     if (a->ix)

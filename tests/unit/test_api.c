@@ -300,6 +300,8 @@ static void test_reads(void **state)
         {.path = "/ready"},
         {.path = "/api/v0/indexing_jobs"},
         {.path = "/metrics"},
+        {.path = "/api/v0/p/parent/__none__/apps"}, /* again: from the rendered cache */
+        {.path = "/metrics"},
     };
     serve(c, sizeof c / sizeof *c, NULL, true);
     for (size_t i = 0; i < sizeof c / sizeof *c; i++)
@@ -389,6 +391,12 @@ static void test_reads(void **state)
     assert_non_null(strstr(c[11].got.data, "spoor_index_applications 18\n"));
     assert_non_null(strstr(c[11].got.data, "spoor_index_lag_seconds{project=\"p\"} NaN\n"));
     assert_string_equal(c[11].type, "text/plain; version=0.0.4; charset=utf-8");
+    assert_non_null(strstr(c[11].got.data, "spoor_http_view_cache_hits_total 0\n"));
+    assert_int_equal(c[12].got.len, c[4].got.len);
+    assert_memory_equal(c[12].got.data, c[4].got.data, c[4].got.len);
+    assert_string_equal(c[12].etag, c[4].etag);
+    assert_non_null(strstr(c[13].got.data, "spoor_http_view_cache_hits_total 1\n"));
+    assert_non_null(strstr(c[13].got.data, "spoor_http_view_cache_misses_total 2\n"));
     calls_free(c, sizeof c / sizeof *c);
 }
 
