@@ -25,6 +25,7 @@ enum stmt {
     S_APP_GRAPH,
     S_APP_META,
     S_APP_STEPS,
+    S_STEP_KNOWN,
     S_OBJECT_ADD,
     S_EVENT_ADD,
     S_WATERMARK,
@@ -49,8 +50,12 @@ static const char *const sql[S_COUNT] = {
     [S_APP_META] = "UPDATE application SET metadata_json = ?2, parent_app_id = ?3, "
                    "parent_partition_key = ?4, parent_sequence_id = ?5, spawn_app_id = ?6, "
                    "spawn_partition_key = ?7, spawn_sequence_id = ?8 WHERE id = ?1",
-    [S_APP_STEPS] = "UPDATE application SET num_steps = (SELECT count(DISTINCT sequence_id) "
-                    "FROM event WHERE application_id = ?1 AND type = 'begin_entry') WHERE id = ?1",
+    /* num_steps counts the distinct sequence ids with a begin_entry: each object adds the ones
+     * the application did not have (found through event_app_seq, so the cost does not grow
+     * with the application) */
+    [S_APP_STEPS] = "UPDATE application SET num_steps = num_steps + ?2 WHERE id = ?1",
+    [S_STEP_KNOWN] = "SELECT 1 FROM event WHERE application_id = ?1 AND sequence_id = ?2 AND "
+                     "type = 'begin_entry' LIMIT 1",
     [S_OBJECT_ADD] = "INSERT INTO object(project_id, key, application_id, kind, size, "
                      "last_modified, tracker_id, min_sequence_id, max_sequence_id, events, "
                      "skipped_lines, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
@@ -223,10 +228,32 @@ static int app_id_of(struct idx *x, int64_t project_id, const struct idx_object 
     return SQLITE_ERROR;
 }
 
-static int add_events(struct idx *x, int64_t app, int64_t object, const struct ingest_log *log)
+/* Whether the application already has a begin_entry for seq: a new step or not. */
+static int step_known(struct idx *x, int64_t app, int64_t seq, bool *known)
 {
+    sqlite3_stmt *st = stmt(x, S_STEP_KNOWN);
+    sqlite3_bind_int64(st, 1, app);
+    sqlite3_bind_int64(st, 2, seq);
+    int rc = sqlite3_step(st);
+    *known = rc == SQLITE_ROW;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? SQLITE_DONE : rc;
+}
+
+/* Inserts the log's events; *new_steps counts sequence ids whose first begin_entry it holds. */
+static int add_events(struct idx *x, int64_t app, int64_t object, const struct ingest_log *log,
+                      int64_t *new_steps)
+{
+    *new_steps = 0;
     for (size_t i = 0; log && i < log->n; i++) {
         const struct ingest_event *e = &log->events[i];
+        if (strcmp(e->type, "begin_entry") == 0) {
+            bool known;
+            int rc = step_known(x, app, e->sequence_id, &known);
+            if (rc != SQLITE_DONE)
+                return rc;
+            *new_steps += !known;
+        }
         sqlite3_stmt *st = stmt(x, S_EVENT_ADD);
         sqlite3_bind_int64(st, 1, app);
         sqlite3_bind_int64(st, 2, object);
@@ -326,14 +353,14 @@ static int commit_object(struct idx *x, int64_t project_id, const struct idx_obj
         return SQLITE_ERROR;
     if (known)
         return SQLITE_DONE;
-    int64_t app = 0, object = 0;
+    int64_t app = 0, object = 0, new_steps = 0;
     int rc = SQLITE_DONE;
     if (o->kind != IDX_SKIPPED)
         rc = app_id_of(x, project_id, o, &app);
     if (rc == SQLITE_DONE)
         rc = add_object_row(x, project_id, app, o, &object);
     if (rc == SQLITE_DONE && o->kind == IDX_LOG)
-        rc = add_events(x, app, object, o->log);
+        rc = add_events(x, app, object, o->log, &new_steps);
     if (rc == SQLITE_DONE && o->kind == IDX_GRAPH) {
         sqlite3_stmt *st = stmt(x, S_APP_GRAPH);
         sqlite3_bind_int64(st, 1, app);
@@ -356,9 +383,10 @@ static int commit_object(struct idx *x, int64_t project_id, const struct idx_obj
         sqlite3_bind_int64(st, 1, app);
         idx_bind_text(st, 2, o->last_modified ? o->last_modified : "");
         rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE && o->kind == IDX_LOG) {
+        if (rc == SQLITE_DONE && new_steps) {
             st = stmt(x, S_APP_STEPS);
             sqlite3_bind_int64(st, 1, app);
+            sqlite3_bind_int64(st, 2, new_steps);
             rc = sqlite3_step(st);
         }
     }

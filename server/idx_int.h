@@ -9,7 +9,7 @@
 
 #include "idx.h"
 
-#define IDX_WRITE_STMTS 16
+#define IDX_WRITE_STMTS 24
 #define IDX_READ_STMTS 24
 
 struct idx {

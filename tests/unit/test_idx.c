@@ -186,6 +186,35 @@ static void test_counters_jobs_snapshot(void **state)
     assert_int_not_equal(idx_snapshot(x, snap, &err), 0); /* never over an existing file */
 }
 
+/* num_steps counts distinct sequence ids with a begin_entry across every object of the app:
+ * a repeated begin (a retried flush, a second object) is not a new step. */
+static void test_steps_across_objects(void **state)
+{
+    struct idx *x = *state;
+    int64_t p;
+    char *wm;
+    struct spoor_error err;
+    assert_int_equal(idx_project_ensure(x, "alpha", &p, &wm, &err), 0);
+    free(wm);
+    batch(x, p, "data/alpha/k", "data/alpha/k/3"); /* steps 0 and 1 */
+    struct ingest_event events[] = {
+        ev(1, "begin_entry", 1, "{\"type\":\"begin_entry\",\"sequence_id\":1}"),
+        ev(2, "begin_entry", 2, "{\"type\":\"begin_entry\",\"sequence_id\":2}"),
+        ev(3, "begin_entry", 2, "{\"type\":\"begin_entry\",\"sequence_id\":2}"),
+        ev(4, "end_entry", 3, "{\"type\":\"end_entry\",\"sequence_id\":3}"),
+    };
+    struct ingest_log log = {events, 4, {0}};
+    struct idx_object o = {.key = "data/alpha/k/9",
+                           .kind = IDX_LOG,
+                           .app_id = "app-1",
+                           .last_modified = "2026-11-21T10:00:09Z",
+                           .log = &log};
+    assert_int_equal(idx_commit_batch(x, p, &o, 1, "data/alpha/k/9", &err), 0);
+    char db[300];
+    snprintf(db, sizeof db, "%s/db.sqlite3", dir);
+    assert_int_equal(scalar(db, "SELECT num_steps FROM application"), 3);
+}
+
 static void test_failed_batch_leaves_nothing(void **state)
 {
     struct idx *x = *state;
@@ -210,6 +239,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_batch_indexed_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters_jobs_snapshot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_steps_across_objects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_batch_leaves_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

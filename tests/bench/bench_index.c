@@ -1,0 +1,161 @@
+/*
+ * bench_index.c: indexing throughput from already-downloaded objects: the server's work per
+ * event once an object's body is in memory (ingest_parse_log: UTF-8, JSON, typed fields; then
+ * idx_commit_batch: one SQLite transaction per batch of objects, events stored verbatim), into
+ * a fresh index file in a temporary folder. No network: the S3 side is measured by bench_s3
+ * and by the catch-up run of run.sh.
+ *
+ *   bench_index [--apps N] [--objects-per-app N] [--events-per-object N] [--batch N]
+ *
+ * The objects look like the tracker's: steps of begin_entry, begin_span, attribute, end_span
+ * and end_entry lines (~220 bytes a line). Prints events/s of wall time and of CPU time.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "idx.h"
+#include "ingest.h"
+
+static double clock_s(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The body of object o of an application: events lines, steps of 5 lines each. */
+static char *object_body(int o, int events)
+{
+    struct buf b;
+    buf_init(&b, SIZE_MAX);
+    for (int i = 0; i < events; i++) {
+        int seq = o * events / 5 + i / 5;
+        if (i)
+            buf_append_byte(&b, '\n');
+        switch (i % 5) {
+        case 0:
+            buf_printf(&b,
+                       "{\"type\":\"begin_entry\",\"start_time\":\"2026-11-21T10:00:00.000001\","
+                       "\"action\":\"counter\",\"inputs\":{\"n\":%d},\"sequence_id\":%d}",
+                       i, seq);
+            break;
+        case 1:
+            buf_printf(&b,
+                       "{\"type\":\"begin_span\",\"start_time\":\"2026-11-21T10:00:00.000002\","
+                       "\"action_sequence_id\":%d,\"span_id\":\"%d:0\",\"span_name\":\"work\","
+                       "\"parent_span_id\":null,\"span_dependencies\":[]}",
+                       seq, seq);
+            break;
+        case 2:
+            buf_printf(&b,
+                       "{\"type\":\"attribute\",\"key\":\"tokens\",\"action_sequence_id\":%d,"
+                       "\"span_id\":\"%d:0\",\"value\":%d,\"tags\":{},\"time_logged\":"
+                       "\"2026-11-21T10:00:00.000003Z\"}",
+                       seq, seq, i);
+            break;
+        case 3:
+            buf_printf(&b,
+                       "{\"type\":\"end_span\",\"end_time\":\"2026-11-21T10:00:00.000004\","
+                       "\"action_sequence_id\":%d,\"span_id\":\"%d:0\"}",
+                       seq, seq);
+            break;
+        default:
+            buf_printf(&b,
+                       "{\"type\":\"end_entry\",\"end_time\":\"2026-11-21T10:00:00.000005\","
+                       "\"action\":\"counter\",\"result\":{\"counter\":%d},\"exception\":null,"
+                       "\"state\":{\"counter\":%d,\"count_to\":1000,\"__SEQUENCE_ID\":%d},"
+                       "\"sequence_id\":%d}",
+                       seq, seq, seq, seq);
+        }
+    }
+    return buf_take(&b, NULL);
+}
+
+static int arg(int argc, char **argv, const char *name, int def)
+{
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            return atoi(argv[i + 1]);
+    return def;
+}
+
+int main(int argc, char **argv)
+{
+    int apps = arg(argc, argv, "--apps", 100), per_app = arg(argc, argv, "--objects-per-app", 50),
+        events = arg(argc, argv, "--events-per-object", 100),
+        batch = arg(argc, argv, "--batch", 1000);
+    char dir[] = "/tmp/spoor-bench-index-XXXXXX", path[64];
+    if (!mkdtemp(dir))
+        return 1;
+    snprintf(path, sizeof path, "%s/db.sqlite3", dir);
+    struct idx *x;
+    struct spoor_error err;
+    int64_t pid;
+    char *wm;
+    if (idx_open(path, &x, &err) != 0 || idx_project_ensure(x, "bench", &pid, &wm, &err) != 0) {
+        fprintf(stderr, "bench_index: %s\n", err.message);
+        return 1;
+    }
+    free(wm);
+    /* the bodies first: downloading is not what is measured */
+    int nobj = apps * per_app;
+    char **bodies = malloc((size_t)nobj * sizeof *bodies);
+    char (*keys)[160] = malloc((size_t)nobj * sizeof *keys);
+    size_t bytes = 0;
+    for (int i = 0; i < nobj; i++) {
+        int app = i % apps, o = i / apps;
+        bodies[i] = object_body(o, events);
+        bytes += strlen(bodies[i]);
+        snprintf(keys[i], sizeof keys[i],
+                 "data/bench/2026/11/21/10/%02d:%02d.%06d/__none__/app-%04d/%08d__log.jsonl",
+                 o / 60 % 60, o % 60, i % 1000000, app, i);
+    }
+    struct idx_object *objs = calloc((size_t)batch, sizeof *objs);
+    struct ingest_log *logs = calloc((size_t)batch, sizeof *logs);
+    char apps_id[batch][16];
+    long long total = 0;
+    double w0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    for (int start = 0; start < nobj; start += batch) {
+        int n = nobj - start < batch ? nobj - start : batch;
+        for (int k = 0; k < n; k++) {
+            int i = start + k;
+            size_t len = strlen(bodies[i]);
+            ingest_parse_log(bodies[i], len, 1 << 20, &logs[k]);
+            total += (long long)logs[k].n;
+            snprintf(apps_id[k], sizeof apps_id[k], "app-%04d", i % apps);
+            objs[k] = (struct idx_object){.key = keys[i],
+                                          .kind = IDX_LOG,
+                                          .app_id = apps_id[k],
+                                          .size = (int64_t)len,
+                                          .last_modified = "2026-11-21T10:00:00.000Z",
+                                          .log = &logs[k]};
+        }
+        if (idx_commit_batch(x, pid, objs, (size_t)n, keys[start + n - 1], &err) != 0) {
+            fprintf(stderr, "bench_index: %s\n", err.message);
+            return 1;
+        }
+        for (int k = 0; k < n; k++)
+            ingest_log_cleanup(&logs[k]);
+    }
+    double wall = clock_s(CLOCK_MONOTONIC) - w0, cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    int64_t stored = 0;
+    idx_count(x, "event", &stored, &err);
+    printf("indexed %lld events (%d objects, %.1f MB of JSON lines, %d objects a transaction): "
+           "%.0f events/s wall, %.0f events/s per CPU second; %lld events in the index\n",
+           total, nobj, (double)bytes / 1e6, batch, (double)total / wall, (double)total / cpu,
+           (long long)stored);
+    idx_close(x);
+    for (int i = 0; i < nobj; i++)
+        free(bodies[i]);
+    free(bodies);
+    free(keys);
+    free(objs);
+    free(logs);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 && stored == total ? 0 : 1;
+}
