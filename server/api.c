@@ -202,8 +202,10 @@ static bool project_of(struct api *a, const char *name, int64_t *id, struct http
         return false;
     }
     if (*id == 0) {
-        api_error(r, 404, "project %s not found: nothing of it has been indexed (see "
-                          "/api/v0/projects)", name);
+        api_error(r, 404,
+                  "project %s not found: nothing of it has been indexed (see "
+                  "/api/v0/projects)",
+                  name);
         return false;
     }
     return true;
@@ -612,8 +614,7 @@ static void route_api(struct api *a, const struct http_request *rq, struct http_
         if (!method_is(rq, "PUT", r) || !project_of(a, s[0], &pid, r))
             return;
         if (!api_uint_ok(s[1], &num))
-            return api_error(r, 400, "annotation id must be an integer >= 0, not \"%.80s\"",
-                             s[1]);
+            return api_error(r, 400, "annotation id must be an integer >= 0, not \"%.80s\"", s[1]);
         api_annotation_update(a, pid, s[0], num, rq->body, rq->body_len, r);
     } else if (n == 4 && strcmp(last, "apps") == 0) {
         if (method_is(rq, "GET", r))
@@ -654,16 +655,18 @@ static void dispatch(struct api *a, const struct http_request *rq, struct http_r
     bool api = str_has_prefix(url, "/api/");
     if ((api || !strcmp(url, "/ready") || !strcmp(url, "/metrics")) && !authorized(a, rq)) {
         r->www_authenticate = "Bearer";
-        return api_error(r, 401, "this server requires a token: send the header "
-                                 "\"Authorization: Bearer <token>\" with the value of "
-                                 "SPOOR_AUTH_TOKEN");
+        return api_error(r, 401,
+                         "this server requires a token: send the header "
+                         "\"Authorization: Bearer <token>\" with the value of "
+                         "SPOOR_AUTH_TOKEN");
     }
     if (!api && strcmp(url, "/ready") != 0 && strcmp(url, "/metrics") != 0) {
         if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0)
             return api_error(r, 405, "%s %.300s: only GET and HEAD serve files", rq->method, url);
         if (!a->ui_dir[0])
-            return api_error(r, 404, "no UI folder is configured: set SPOOR_UI_DIR or --ui-dir "
-                                     "(the API is under /api/v0/)");
+            return api_error(r, 404,
+                             "no UI folder is configured: set SPOOR_UI_DIR or --ui-dir "
+                             "(the API is under /api/v0/)");
         return static_serve(a->ui_dir, url, strcmp(rq->method, "HEAD") == 0, r);
     }
     if (!strcmp(url, "/api/v0/version")) {

@@ -53,7 +53,8 @@ static void put_value(struct buf *b, const json_t *v)
         json_t *e;
         bool first = true;
         buf_append_byte(b, '{');
-        json_object_foreach((json_t *)v, k, e) {
+        json_object_foreach((json_t *)v, k, e)
+        {
             if (!first)
                 buf_append_byte(b, ',');
             first = false;
@@ -68,7 +69,8 @@ static void put_value(struct buf *b, const json_t *v)
         size_t i;
         json_t *e;
         buf_append_byte(b, '[');
-        json_array_foreach(v, i, e) {
+        json_array_foreach(v, i, e)
+        {
             if (i)
                 buf_append_byte(b, ',');
             put_value(b, e);
@@ -178,7 +180,8 @@ static bool check_observation(struct body *bd, json_t *o, size_t i)
                json_is_boolean(thumbs) ? (json_is_true(thumbs) ? "true" : "false") : "null");
     size_t k;
     json_t *p;
-    json_array_foreach(pointers, k, p) {
+    json_array_foreach(pointers, k, p)
+    {
         if (k)
             buf_append_byte(out, ',');
         snprintf(f, sizeof f, "%s.data_pointers[%zu]", path, k);
@@ -197,8 +200,8 @@ static bool body_check(struct body *bd, const char *body, size_t len, bool creat
     buf_init(&bd->observations, SIZE_MAX);
     bd->root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
     if (!bd->root) {
-        snprintf(bd->problem, sizeof bd->problem,
-                 "the body is not JSON: %s at line %d, column %d", je.text, je.line, je.column);
+        snprintf(bd->problem, sizeof bd->problem, "the body is not JSON: %s at line %d, column %d",
+                 je.text, je.line, je.column);
         return false;
     }
     if (!json_is_object(bd->root))
@@ -215,7 +218,8 @@ static bool body_check(struct body *bd, const char *body, size_t len, bool creat
     size_t i;
     json_t *v;
     buf_append_byte(&bd->tags, '[');
-    json_array_foreach(tags, i, v) {
+    json_array_foreach(tags, i, v)
+    {
         if (!json_is_string(v))
             return problem(bd, "%s must be a list of strings", "tags");
         if (i)
@@ -227,7 +231,8 @@ static bool body_check(struct body *bd, const char *body, size_t len, bool creat
     if (!json_is_array(obs))
         return problem(bd, "%s is required and must be a list", "observations");
     buf_append_byte(&bd->observations, '[');
-    json_array_foreach(obs, i, v) {
+    json_array_foreach(obs, i, v)
+    {
         if (i)
             buf_append_byte(&bd->observations, ',');
         if (!check_observation(bd, v, i))
@@ -288,8 +293,9 @@ void api_annotation_create(struct api *a, int64_t project_id, const char *projec
                      app_exists, &found, &err) != 0)
         return api_index_error(r, "finding the application", err.message);
     if (!found)
-        return api_error(r, 404, "app %s%s%s not found in project %s: annotate an indexed "
-                                 "application",
+        return api_error(r, 404,
+                         "app %s%s%s not found in project %s: annotate an indexed "
+                         "application",
                          app_id, partition_key ? " with partition key " : "",
                          partition_key ? partition_key : "", project);
     struct body bd = {0};
@@ -351,8 +357,10 @@ void api_annotations(struct api *a, int64_t project_id, const char *project,
                *step = http_query(rq, "step_sequence_id");
     int64_t seq = -1;
     if (app_id && !api_id_ok(app_id))
-        return api_error(r, 400, "invalid app_id \"%.200s\": use letters, digits, '_', '-' and "
-                                 "':'", app_id);
+        return api_error(r, 400,
+                         "invalid app_id \"%.200s\": use letters, digits, '_', '-' and "
+                         "':'",
+                         app_id);
     if (pk && !api_partition_ok(pk))
         return api_error(r, 400, "invalid partition_key \"%.200s\"", pk);
     if (step && !api_uint_ok(step, &seq))

@@ -13,16 +13,16 @@
 #include "buf.h"
 
 #define API_STATUS_SLOTS 16
-#define API_VIEW_CACHE 8                       /* application views kept rendered */
+#define API_VIEW_CACHE 8                      /* application views kept rendered */
 #define API_VIEW_CACHE_MAX ((size_t)16 << 20) /* larger views are not kept */
 
 /* A rendered application view, valid while the application's ETag is. */
 struct api_view {
-    int64_t app;     /* application row id; 0: empty slot */
+    int64_t app; /* application row id; 0: empty slot */
     char etag[48];
     char *body;
     size_t len;
-    uint64_t used;   /* LRU clock */
+    uint64_t used; /* LRU clock */
 };
 
 struct api {

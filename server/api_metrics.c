@@ -134,8 +134,7 @@ void api_metrics(struct api *a, struct http_reply *r)
     struct spoor_error err;
     buf_init(&b, SIZE_MAX);
     gauge(&b, "spoor_up", "1 while the server answers with an open index.", 1);
-    gauge(&b, "spoor_start_time_seconds", "When the server started, in epoch seconds.",
-          a->started);
+    gauge(&b, "spoor_start_time_seconds", "When the server started, in epoch seconds.", a->started);
 
     head(&b, "spoor_http_requests_total", "counter", "HTTP requests answered, by status.");
     for (int i = 0; i < API_STATUS_SLOTS && a->status[i].code; i++)
@@ -144,14 +143,13 @@ void api_metrics(struct api *a, struct http_reply *r)
     head(&b, "spoor_http_request_duration_seconds", "histogram",
          "Time to build an answer (the index reads and the JSON), without sending it.");
     for (size_t i = 0; i < sizeof bucket_le / sizeof bucket_le[0]; i++)
-        buf_printf(&b, "spoor_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-                   bucket_le[i], (unsigned long long)a->duration_buckets[i]);
+        buf_printf(&b, "spoor_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n", bucket_le[i],
+                   (unsigned long long)a->duration_buckets[i]);
     buf_printf(&b,
                "spoor_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
                "spoor_http_request_duration_seconds_sum %.6f\n"
                "spoor_http_request_duration_seconds_count %llu\n",
-               (unsigned long long)a->requests, a->duration_sum,
-               (unsigned long long)a->requests);
+               (unsigned long long)a->requests, a->duration_sum, (unsigned long long)a->requests);
 
     counter(&b, "spoor_http_view_cache_hits_total",
             "Application views answered from a rendering kept for their ETag.", a->view_hits);
@@ -162,8 +160,7 @@ void api_metrics(struct api *a, struct http_reply *r)
     if (a->ix)
         indexer_stats(a->ix, &st);
     counter(&b, "spoor_indexing_ticks_total", "Indexing ticks run.", st.ticks);
-    counter(&b, "spoor_indexing_failures_total", "Project indexing jobs that failed.",
-            st.failures);
+    counter(&b, "spoor_indexing_failures_total", "Project indexing jobs that failed.", st.failures);
     counter(&b, "spoor_indexed_objects_total", "Objects indexed by this process.", st.objects);
     counter(&b, "spoor_indexed_events_total", "Events indexed by this process.", st.events);
 

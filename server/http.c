@@ -133,8 +133,8 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct http_reply *r)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **state)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **state)
 {
     struct http_server *h = cls;
     struct pending *p = *state;
@@ -184,11 +184,10 @@ struct http_server *http_start(uv_loop_t *loop, const char *host, int port, http
     struct http_server *h = xcalloc(1, sizeof *h);
     h->fn = fn;
     h->ud = ud;
-    h->d = MHD_start_daemon(MHD_USE_EPOLL, (uint16_t)port, NULL, NULL, on_request, h,
-                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                            MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED,
-                            on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
-                            MHD_OPTION_END);
+    h->d = MHD_start_daemon(
+        MHD_USE_EPOLL, (uint16_t)port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
     if (!h->d) {
         spoor_error_set(err, SPOOR_E_CONFIG,
                         "cannot listen on %s:%d (in use, or not allowed); set SPOOR_PORT or "

@@ -22,7 +22,7 @@
 /* One request, valid during the handler call. */
 struct http_request {
     const char *method;
-    const char *url; /* path only, percent-decoded except %2F and %00, which stay as written */
+    const char *url;  /* path only, percent-decoded except %2F and %00, which stay as written */
     const char *body; /* NUL-terminated; "" when there is none */
     size_t body_len;
     void *conn; /* libmicrohttpd's connection, for the lookups below */
@@ -37,15 +37,14 @@ struct http_reply {
     const char *content_type; /* static string */
     char *body;               /* new: the server frees it (NULL: empty) */
     size_t body_len;
-    int fd;                   /* >= 0: the body is this file's first fd_size bytes (closed after) */
+    int fd; /* >= 0: the body is this file's first fd_size bytes (closed after) */
     size_t fd_size;
-    char etag[48];            /* "" or the ETag value, quotes included */
+    char etag[48];                /* "" or the ETag value, quotes included */
     const char *cache_control;    /* static string or NULL */
     const char *www_authenticate; /* static string or NULL */
 };
 
-typedef void (*http_handler_fn)(void *ud, const struct http_request *rq,
-                                struct http_reply *reply);
+typedef void (*http_handler_fn)(void *ud, const struct http_request *rq, struct http_reply *reply);
 
 struct http_server;
 

@@ -95,11 +95,10 @@ int idx_projects(struct idx *x, int (*fn)(void *ud, const struct idx_project_row
                  struct spoor_error *err);
 
 /* The project's row id; 0 when there is no such project. */
-int idx_project_find(struct idx *x, const char *name, int64_t *project_id,
-                     struct spoor_error *err);
+int idx_project_find(struct idx *x, const char *name, int64_t *project_id, struct spoor_error *err);
 
 struct idx_pointer {
-    const char *app_id; /* NULL: no pointer */
+    const char *app_id;        /* NULL: no pointer */
     const char *partition_key; /* NULL: none */
     bool has_sequence_id;
     int64_t sequence_id;

@@ -32,11 +32,11 @@ enum rd {
 _Static_assert(R_COUNT <= IDX_READ_STMTS, "raise IDX_READ_STMTS");
 
 #define APP_COLUMNS                                                                                \
-    "a.id, a.app_id, a.partition_key, a.first_written, a.last_written, a.num_steps, "             \
-    "a.parent_app_id, a.parent_partition_key, a.parent_sequence_id, a.spawn_app_id, "             \
+    "a.id, a.app_id, a.partition_key, a.first_written, a.last_written, a.num_steps, "              \
+    "a.parent_app_id, a.parent_partition_key, a.parent_sequence_id, a.spawn_app_id, "              \
     "a.spawn_partition_key, a.spawn_sequence_id"
 #define ANN_COLUMNS                                                                                \
-    "id, app_id, partition_key, step_sequence_id, span_id, step_name, tags, observations, "       \
+    "id, app_id, partition_key, step_sequence_id, span_id, step_name, tags, observations, "        \
     "created, updated"
 
 static const char *const sql[R_COUNT] = {
@@ -95,9 +95,8 @@ static const char *const sql[R_COUNT] = {
 /* The statement r, prepared on first use, reset and unbound; NULL and err filled on failure. */
 static sqlite3_stmt *rd(struct idx *x, enum rd r, struct spoor_error *err)
 {
-    if (!x->rd[r] &&
-        sqlite3_prepare_v3(x->db, sql[r], -1, SQLITE_PREPARE_PERSISTENT, &x->rd[r], NULL) !=
-            SQLITE_OK) {
+    if (!x->rd[r] && sqlite3_prepare_v3(x->db, sql[r], -1, SQLITE_PREPARE_PERSISTENT, &x->rd[r],
+                                        NULL) != SQLITE_OK) {
         idx_db_error(x, err, sql[r]);
         return NULL;
     }
@@ -131,8 +130,7 @@ static const char *text(sqlite3_stmt *st, int col)
 static int project_row(sqlite3_stmt *st, int (*fn)(void *, const struct idx_project_row *),
                        void *ud)
 {
-    struct idx_project_row r = {text(st, 0), text(st, 1), text(st, 2),
-                                sqlite3_column_int64(st, 3)};
+    struct idx_project_row r = {text(st, 0), text(st, 1), text(st, 2), sqlite3_column_int64(st, 3)};
     return fn(ud, &r);
 }
 
@@ -146,8 +144,7 @@ int idx_projects(struct idx *x, int (*fn)(void *ud, const struct idx_project_row
     return 0;
 }
 
-int idx_project_find(struct idx *x, const char *name, int64_t *project_id,
-                     struct spoor_error *err)
+int idx_project_find(struct idx *x, const char *name, int64_t *project_id, struct spoor_error *err)
 {
     sqlite3_stmt *st = rd(x, R_PROJECT_FIND, err);
     if (!st)

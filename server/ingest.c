@@ -2,7 +2,9 @@
  * ingest.c: object bodies to index rows (see ingest.h). Log objects are split into lines, each
  * line checked in a fixed order (length, UTF-8, JSON object, known type, required fields) and
  * either kept as an event or counted under the first reason it failed; metadata.json gives a
- * partition key and two pointers; graph.json is only checked to be an object.
+ * partition key and two pointers; graph.json is only checked to be an object. Log lines, the
+ * bulk of the work, are checked with the tracker's allocation-free json_check and scanned for
+ * their few fields; the small metadata and graph bodies are parsed with jansson.
  *
  * It is deliberately not step assembly (section 2.4): every well-formed line is kept, orphan
  * end_span lines included, and the lines keep file order. Invariants: an event's raw is a view
@@ -13,9 +15,11 @@
 
 #include <spoor/error.h>
 
+#include "json.h"
 #include "util.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <jansson.h>
 #include <string.h>
@@ -109,55 +113,206 @@ static int load_object(const char *s, size_t n, json_t **obj)
     return 0;
 }
 
-static const struct event_kind *kind_of(json_t *obj)
+/* ---- log lines: validated by json_check, then the top level scanned for the few fields the
+ * index needs. No tree is built: a line costs one validating pass and one scanning pass. */
+
+/* A member's value: [p, p + n) of the line, and its first byte says its kind. */
+struct span {
+    const char *p;
+    size_t n;
+};
+
+static const char *skip_ws(const char *p, const char *end)
 {
-    const char *type = json_string_value(json_object_get(obj, "type"));
-    if (!type)
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* The end of the string starting at the quote p (just past its closing quote). */
+static const char *skip_string(const char *p, const char *end)
+{
+    for (p++; p < end && *p != '"'; p++)
+        if (*p == '\\')
+            p++;
+    return p + 1;
+}
+
+/* The end of the (valid) value starting at p. */
+static const char *skip_value(const char *p, const char *end)
+{
+    if (*p == '"')
+        return skip_string(p, end);
+    if (*p != '{' && *p != '[') {
+        while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' &&
+               *p != '\n' && *p != '\r')
+            p++;
+        return p;
+    }
+    int depth = 0;
+    do {
+        if (*p == '"') {
+            p = skip_string(p, end);
+            continue;
+        }
+        if (*p == '{' || *p == '[')
+            depth++;
+        else if (*p == '}' || *p == ']')
+            depth--;
+        p++;
+    } while (p < end && depth > 0);
+    return p;
+}
+
+static unsigned hex4(const char *p)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v = v * 16 + (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return v;
+}
+
+/* The (valid) string value at v as a new C string, escapes decoded; NULL if v is not a string.
+ * A decoded NUL ends the C string, as jansson's strings end at one in C. */
+static char *string_dup(struct span v)
+{
+    if (!v.p || *v.p != '"')
         return NULL;
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (strcmp(kinds[i].type, type) == 0)
-            return &kinds[i];
-    return NULL;
+    char *out = xmalloc(v.n), *w = out;
+    const char *p = v.p + 1, *end = v.p + v.n - 1;
+    while (p < end) {
+        if (*p != '\\') {
+            *w++ = *p++;
+            continue;
+        }
+        char e = p[1];
+        p += 2;
+        static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+        if (e != 'u') {
+            *w++ = to[strchr(from, e) - from];
+            continue;
+        }
+        unsigned cp = hex4(p);
+        p += 4;
+        if (cp >= 0xd800 && cp <= 0xdbff) { /* json_check guarantees the low half follows */
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (hex4(p + 2) - 0xdc00);
+            p += 6;
+        }
+        if (cp < 0x80) {
+            *w++ = (char)cp;
+        } else if (cp < 0x800) {
+            *w++ = (char)(0xc0 | cp >> 6);
+            *w++ = (char)(0x80 | (cp & 0x3f));
+        } else if (cp < 0x10000) {
+            *w++ = (char)(0xe0 | cp >> 12);
+            *w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+            *w++ = (char)(0x80 | (cp & 0x3f));
+        } else {
+            *w++ = (char)(0xf0 | cp >> 18);
+            *w++ = (char)(0x80 | ((cp >> 12) & 0x3f));
+            *w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+            *w++ = (char)(0x80 | (cp & 0x3f));
+        }
+    }
+    *w = '\0';
+    return out;
 }
 
-static char *string_or_null(json_t *obj, const char *key)
+/* Whether the string value v equals lit once decoded. */
+static bool string_is(struct span v, const char *lit)
 {
-    return xstrdup_or_null(json_string_value(json_object_get(obj, key)));
+    size_t n = strlen(lit);
+    if (!v.p || *v.p != '"')
+        return false;
+    if (v.n == n + 2 && memcmp(v.p + 1, lit, n) == 0)
+        return true;
+    if (!memchr(v.p, '\\', v.n))
+        return false;
+    char *d = string_dup(v);
+    bool eq = strcmp(d, lit) == 0;
+    free(d);
+    return eq;
 }
 
-/* Fills ev from an already parsed object; returns the verdict for the line. */
-static enum line_verdict event_fill(json_t *obj, struct ingest_event *ev)
+/* The integer value at v (a JSON number without fraction or exponent that fits int64). */
+static bool integer_of(struct span v, int64_t *out)
 {
-    const struct event_kind *k = kind_of(obj);
-    if (!k)
-        return LINE_UNKNOWN;
-    json_t *seq = json_object_get(obj, k->seq_field);
-    if (!json_is_integer(seq))
-        return LINE_MISSING;
-    if (k->needs_span_id && !json_is_string(json_object_get(obj, "span_id")))
-        return LINE_MISSING;
-    str_copy(ev->type, sizeof ev->type, k->type);
-    ev->has_sequence_id = true;
-    ev->sequence_id = (int64_t)json_integer_value(seq);
-    ev->span_id = string_or_null(obj, "span_id");
-    ev->time = string_or_null(obj, k->time_field);
-    return LINE_KEPT;
+    if (!v.p || !(*v.p == '-' || (*v.p >= '0' && *v.p <= '9')) || memchr(v.p, '.', v.n) ||
+        memchr(v.p, 'e', v.n) || memchr(v.p, 'E', v.n))
+        return false;
+    const char *p = v.p;
+    bool neg = *p == '-';
+    p += neg;
+    uint64_t u = 0;
+    for (; p < v.p + v.n; p++) {
+        if (u > (UINT64_MAX - 9) / 10)
+            return false;
+        u = u * 10 + (uint64_t)(*p - '0');
+    }
+    if (u > (uint64_t)INT64_MAX + neg)
+        return false;
+    *out = neg ? (int64_t)(0 - u) : (int64_t)u;
+    return true;
 }
 
-/* Classifies line s[0..n) and, when it is kept, fills ev. Returns the verdict or -ENOMEM. */
+/* The values of the top-level members named in names[0..n) (the last of duplicates, as
+ * Python's json keeps it), of the valid object s[0..len). */
+static void members(const char *s, size_t len, const char *const *names, struct span *vals,
+                    size_t n)
+{
+    const char *p = skip_ws(s, s + len), *end = s + len;
+    memset(vals, 0, n * sizeof *vals);
+    p = skip_ws(p + 1, end); /* past '{' */
+    while (p < end && *p == '"') {
+        struct span key = {p, 0};
+        p = skip_string(p, end);
+        key.n = (size_t)(p - key.p);
+        p = skip_ws(p, end);
+        p = skip_ws(p + 1, end); /* past ':' */
+        struct span val = {p, 0};
+        p = skip_value(p, end);
+        val.n = (size_t)(p - val.p);
+        for (size_t i = 0; i < n; i++)
+            if (string_is(key, names[i]))
+                vals[i] = val;
+        p = skip_ws(p, end);
+        if (p < end && *p == ',')
+            p = skip_ws(p + 1, end);
+    }
+}
+
+/* Classifies line s[0..n) and, when it is kept, fills ev. Returns the verdict. */
 static int line_classify(const char *s, size_t n, struct ingest_event *ev)
 {
     if (!utf8_valid(s, n))
         return LINE_BAD_UTF8;
-    json_t *obj;
-    int rc = load_object(s, n, &obj);
-    if (rc == -ENOMEM)
-        return rc;
-    if (rc != 0)
+    if (json_check(s, n, JSON_KIND_OBJECT, NULL, NULL) != 0)
         return LINE_BAD_JSON;
-    enum line_verdict v = event_fill(obj, ev);
-    json_decref(obj);
-    return (int)v;
+    static const char *const top[] = {"type"};
+    struct span type;
+    members(s, n, top, &type, 1);
+    const struct event_kind *k = NULL;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0] && !k; i++)
+        if (string_is(type, kinds[i].type))
+            k = &kinds[i];
+    if (!k)
+        return LINE_UNKNOWN;
+    const char *names[3] = {k->seq_field, "span_id", k->time_field};
+    struct span v[3];
+    members(s, n, names, v, 3);
+    int64_t seq;
+    if (!integer_of(v[0], &seq))
+        return LINE_MISSING;
+    if (k->needs_span_id && !(v[1].p && *v[1].p == '"'))
+        return LINE_MISSING;
+    str_copy(ev->type, sizeof ev->type, k->type);
+    ev->has_sequence_id = true;
+    ev->sequence_id = seq;
+    ev->span_id = string_dup(v[1]);
+    ev->time = string_dup(v[2]);
+    return LINE_KEPT;
 }
 
 static void count_skip(struct ingest_skips *sk, int verdict)

@@ -280,7 +280,8 @@ static int start(struct server *s)
             return -1;
         }
         log_line("listening on http://%s:%d%s%s%s", s->cfg.host, http_port(s->http),
-                 ui[0] ? " (UI from " : " (no UI", ui, s->cfg.auth_token[0] ? "; token required)" : ")");
+                 ui[0] ? " (UI from " : " (no UI", ui,
+                 s->cfg.auth_token[0] ? "; token required)" : ")");
     }
     if (open_router(s) != 0 || open_index(s) != 0)
         return -1;

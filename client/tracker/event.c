@@ -217,7 +217,7 @@ static void begin_entry(struct w *w, const struct ev *e)
     w_key(w, "action");
     w_str(w, e->action, false);
     w_key(w, "inputs");
-    w_json(w, e->inputs, JSON_OBJECT);
+    w_json(w, e->inputs, JSON_KIND_OBJECT);
     w_key(w, "sequence_id");
     w_int(w, e->sequence_id);
 }
@@ -230,13 +230,13 @@ static void end_entry(struct w *w, const struct ev *e)
     w_str(w, e->action, false);
     w_key(w, "result");
     if (e->result)
-        w_json(w, e->result, JSON_OBJECT_OR_NULL);
+        w_json(w, e->result, JSON_KIND_OBJECT_OR_NULL);
     else
         w_lit(w, "null");
     w_key(w, "exception");
     w_str(w, e->exception, true);
     w_key(w, "state");
-    w_json(w, e->state, JSON_OBJECT);
+    w_json(w, e->state, JSON_KIND_OBJECT);
     w_key(w, "sequence_id");
     w_int(w, e->sequence_id);
 }
@@ -286,10 +286,10 @@ static void attribute(struct w *w, const struct ev *e)
     w_key(w, "span_id");
     w_str(w, e->span_id, true);
     w_key(w, "value");
-    w_json(w, e->value, JSON_ANY);
+    w_json(w, e->value, JSON_KIND_ANY);
     w_key(w, "tags");
     if (e->tags)
-        w_json(w, e->tags, JSON_STRING_MAP);
+        w_json(w, e->tags, JSON_KIND_STRING_MAP);
     else
         w_lit(w, "{}");
     w_key(w, "time_logged");

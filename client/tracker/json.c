@@ -310,12 +310,12 @@ HOT const unsigned char *check_key(struct ck *c, const unsigned char *p)
 static const char *top_kind_problem(unsigned char first, enum json_kind kind)
 {
     switch (kind) {
-    case JSON_OBJECT:
-    case JSON_STRING_MAP:
+    case JSON_KIND_OBJECT:
+    case JSON_KIND_STRING_MAP:
         return first == '{' ? NULL : "expected an object";
-    case JSON_OBJECT_OR_NULL:
+    case JSON_KIND_OBJECT_OR_NULL:
         return first == '{' || first == 'n' ? NULL : "expected an object or null";
-    case JSON_STRING_ARRAY:
+    case JSON_KIND_STRING_ARRAY:
         return first == '[' ? NULL : "expected an array";
     default:
         return NULL;
@@ -331,7 +331,7 @@ static const unsigned char *check_text(struct ck *c, const unsigned char *p, enu
     const unsigned char *end = c->end;
     uint64_t st[(JSON_MAX_DEPTH + 63) / 64] = {0};
     unsigned depth = 0;
-    bool in_obj = false, strings_only = kind == JSON_STRING_MAP || kind == JSON_STRING_ARRAY;
+    bool in_obj = false, strings_only = kind == JSON_KIND_STRING_MAP || kind == JSON_KIND_STRING_ARRAY;
     p = skip_ws(p, end);
     const char *why = p < end ? top_kind_problem(*p, kind) : "expected a value";
     if (why)
@@ -577,7 +577,7 @@ static int finish(struct buf *out, size_t start, int rc)
 
 int json_reemit(const char *text, size_t len, enum json_style style, struct buf *out)
 {
-    if (json_check(text, len, JSON_ANY, NULL, NULL))
+    if (json_check(text, len, JSON_KIND_ANY, NULL, NULL))
         return SPOOR_E_INVALID;
     struct em e = {.out = out, .style = style, .rc = 0};
     size_t start = out->len;

@@ -30,11 +30,11 @@
 #define JSON_MAX_DEPTH 128
 
 enum json_kind {
-    JSON_ANY,            /* any value */
-    JSON_OBJECT,         /* an object (inputs, state) */
-    JSON_OBJECT_OR_NULL, /* an object or null (result) */
-    JSON_STRING_MAP,     /* an object whose values are all strings (tags) */
-    JSON_STRING_ARRAY,   /* an array of strings */
+    JSON_KIND_ANY,            /* any value */
+    JSON_KIND_OBJECT,         /* an object (inputs, state) */
+    JSON_KIND_OBJECT_OR_NULL, /* an object or null (result) */
+    JSON_KIND_STRING_MAP,     /* an object whose values are all strings (tags) */
+    JSON_KIND_STRING_ARRAY,   /* an array of strings */
 };
 
 enum json_style { JSON_STYLE_COMPACT, JSON_STYLE_PYTHON };

@@ -79,7 +79,7 @@ int spoor_step_begin(struct spoor_app *a, int64_t sequence_id, const char *actio
                      const char *inputs_json)
 {
     struct rec_str s[] = {str(action), str(inputs_json)};
-    if (!a || !text_ok(s[0]) || !json_ok(s[1], JSON_OBJECT) || sequence_id < 0)
+    if (!a || !text_ok(s[0]) || !json_ok(s[1], JSON_KIND_OBJECT) || sequence_id < 0)
         return a ? refuse(a->t) : SPOOR_E_INVALID;
     return put_event(a, EV_BEGIN_ENTRY, sequence_id, 0, 0, s, 2);
 }
@@ -88,8 +88,8 @@ int spoor_step_end(struct spoor_app *a, int64_t sequence_id, const char *action,
                    const char *result_json, const char *state_json, const char *exception)
 {
     struct rec_str s[] = {str(action), str(result_json), str(state_json), str(exception)};
-    if (!a || !text_ok(s[0]) || !json_ok(s[2], JSON_OBJECT) || sequence_id < 0 ||
-        !opt_json_ok(s[1], JSON_OBJECT_OR_NULL) || !opt_text_ok(s[3]))
+    if (!a || !text_ok(s[0]) || !json_ok(s[2], JSON_KIND_OBJECT) || sequence_id < 0 ||
+        !opt_json_ok(s[1], JSON_KIND_OBJECT_OR_NULL) || !opt_text_ok(s[3]))
         return a ? refuse(a->t) : SPOOR_E_INVALID;
     return put_event(a, EV_END_ENTRY, sequence_id, 0, 0, s, 4);
 }
@@ -130,7 +130,7 @@ int spoor_attribute(struct spoor_app *a, int64_t action_sequence_id, const char 
 {
     struct rec_str s[] = {str(key), str(span_id), str(value_json), str(tags_json)};
     if (!a || !text_ok(s[0]) || !opt_text_ok(s[1]) || action_sequence_id < 0 ||
-        !json_ok(s[2], JSON_ANY) || !opt_json_ok(s[3], JSON_STRING_MAP))
+        !json_ok(s[2], JSON_KIND_ANY) || !opt_json_ok(s[3], JSON_KIND_STRING_MAP))
         return a ? refuse(a->t) : SPOOR_E_INVALID;
     return put_event(a, EV_ATTRIBUTE, action_sequence_id, 0, 0, s, 4);
 }
@@ -259,7 +259,7 @@ int spoor_app_new(struct spoor_tracker *t, const char *app_id, const char *parti
                                "partition key \"%s\" would break the key layout: no '/', no "
                                "control characters, valid UTF-8, at most 256 bytes",
                                pk);
-    if (!graph_json || json_check(graph_json, strlen(graph_json), JSON_OBJECT, &where, &why))
+    if (!graph_json || json_check(graph_json, strlen(graph_json), JSON_KIND_OBJECT, &where, &why))
         return spoor_error_set(err, SPOOR_E_INVALID,
                                "graph of app %s is not a JSON object: %s at byte %zu", app_id,
                                graph_json ? why : "missing", where);

@@ -104,7 +104,7 @@ int main(int argc, char **argv)
     /* the bodies first: downloading is not what is measured */
     int nobj = apps * per_app;
     char **bodies = malloc((size_t)nobj * sizeof *bodies);
-    char (*keys)[160] = malloc((size_t)nobj * sizeof *keys);
+    char(*keys)[160] = malloc((size_t)nobj * sizeof *keys);
     size_t bytes = 0;
     for (int i = 0; i < nobj; i++) {
         int app = i % apps, o = i / apps;

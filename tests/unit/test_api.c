@@ -330,9 +330,9 @@ static void test_reads(void **state)
     assert_string_equal(str_at(json_array_get(a1, 0), "app_id"), "spawned");
     assert_string_equal(str_at(json_array_get(a2, 7), "app_id"), "app-00");
     json_t *first = json_array_get(a1, 0);
-    static const char *const fields[] = {"app_id",   "partition_key", "first_written",
-                                         "last_written", "num_steps", "tags",
-                                         "parent_pointer", "spawning_parent_pointer"};
+    static const char *const fields[] = {
+        "app_id",    "partition_key", "first_written",  "last_written",
+        "num_steps", "tags",          "parent_pointer", "spawning_parent_pointer"};
     assert_int_equal(json_object_size(first), 8);
     for (size_t i = 0; i < 8; i++)
         assert_non_null(json_object_get(first, fields[i]));
@@ -346,9 +346,8 @@ static void test_reads(void **state)
 
     j = json_of(&c[3]); /* partition u1: its 3 apps */
     assert_int_equal(json_integer_value(json_object_get(j, "total")), 3);
-    assert_string_equal(str_at(json_array_get(json_object_get(j, "applications"), 0),
-                               "partition_key"),
-                        "u1");
+    assert_string_equal(
+        str_at(json_array_get(json_object_get(j, "applications"), 0), "partition_key"), "u1");
     json_decref(j);
 
     /* the app view: graph, 5 steps with their spans, children from the pointers */
@@ -473,8 +472,7 @@ static void test_annotations(void **state)
     for (size_t i = 0; i < 4; i++) {
         json_t *l = json_of(&c[3 + i]);
         if (json_array_size(l) != want_n[i])
-            fail_msg("%s: %zu annotations, want %zu", c[3 + i].path, json_array_size(l),
-                     want_n[i]);
+            fail_msg("%s: %zu annotations, want %zu", c[3 + i].path, json_array_size(l), want_n[i]);
         json_decref(l);
     }
     assert_non_null(strstr(c[4].got.data, "\"partition_key\":\"u1\""));
@@ -560,8 +558,8 @@ static void test_token_and_readiness(void **state)
     assert_int_equal(c[4].status, 200);
     calls_free(c, sizeof c / sizeof *c);
 
-    struct call d[] = {{.path = "/ready"}, {.path = "/api/v0/projects"},
-                       {.path = "/api/v0/version"}};
+    struct call d[] = {
+        {.path = "/ready"}, {.path = "/api/v0/projects"}, {.path = "/api/v0/version"}};
     serve(d, 3, NULL, false); /* the index is still opening */
     assert_detail(&d[0], 503, "not ready");
     assert_detail(&d[1], 503, "still opening");
@@ -573,8 +571,10 @@ int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reads),       cmocka_unit_test(test_etag),
-        cmocka_unit_test(test_annotations), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_reads),
+        cmocka_unit_test(test_etag),
+        cmocka_unit_test(test_annotations),
+        cmocka_unit_test(test_errors),
         cmocka_unit_test(test_token_and_readiness),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);

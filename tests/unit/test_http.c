@@ -196,9 +196,9 @@ static void test_requests_on_the_loop(void **state)
     /* an encoded '/' or NUL is never decoded into the path */
     assert_string_equal(calls[3].body, "{\"detail\":\"no route GET /a%2Fb%00cA\"}");
     assert_int_equal(calls[4].status, 200);
-    assert_string_equal(calls[4].body,
-                        "POST q=- h=- len=100000 body=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                        "xxxxxxxxxxxxxxxxxx");
+    assert_string_equal(
+        calls[4].body, "POST q=- h=- len=100000 body=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                       "xxxxxxxxxxxxxxxxxx");
     assert_int_equal(calls[5].status, 413);
     assert_non_null(strstr(calls[5].body, "larger than 1 MiB"));
     assert_int_equal(calls[6].status, 200);

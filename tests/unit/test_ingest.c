@@ -155,6 +155,11 @@ static void test_crlf(void **state)
     run_case("crlf");
 }
 
+static void test_escapes(void **state)
+{
+    run_case("escapes");
+}
+
 static bool no_skips(const struct ingest_skips *sk)
 {
     return sk->invalid_utf8 + sk->bad_json + sk->too_long + sk->unknown_type + sk->missing_field ==
@@ -353,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_burr_log),
         cmocka_unit_test(test_bad_lines),
         cmocka_unit_test(test_crlf),
+        cmocka_unit_test(test_escapes),
         cmocka_unit_test(test_empty_and_newlines),
         cmocka_unit_test(test_trailing_newline),
         cmocka_unit_test(test_all_skipped),

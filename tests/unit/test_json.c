@@ -145,11 +145,11 @@ static void each_line(struct run *r, const char *path, void (*fn)(struct run *, 
 static const struct {
     const char *name;
     enum json_kind kind;
-} kinds[] = {{"any", JSON_ANY},
-             {"object", JSON_OBJECT},
-             {"object_or_null", JSON_OBJECT_OR_NULL},
-             {"string_map", JSON_STRING_MAP},
-             {"string_array", JSON_STRING_ARRAY}};
+} kinds[] = {{"any", JSON_KIND_ANY},
+             {"object", JSON_KIND_OBJECT},
+             {"object_or_null", JSON_KIND_OBJECT_OR_NULL},
+             {"string_map", JSON_KIND_STRING_MAP},
+             {"string_array", JSON_KIND_STRING_ARRAY}};
 
 /* Every accepted text re-emits; the compact form is valid and a fixed point. A refused one
  * leaves the buffer untouched. */
@@ -168,7 +168,7 @@ static void reemit_cross(struct run *r, const struct buf *in, bool ok)
     } else if (ok) {
         const char *why = NULL;
         size_t where = 0;
-        if (json_check(out.data + 4, out.len - 4, JSON_ANY, &where, &why) != 0)
+        if (json_check(out.data + 4, out.len - 4, JSON_KIND_ANY, &where, &why) != 0)
             failf(r, "compact output does not check (%s at %zu): %s", why, where,
                   show(out.data + 4, out.len - 4));
         else if (json_reemit(out.data + 4, out.len - 4, JSON_STYLE_COMPACT, &again) != 0 ||
@@ -226,7 +226,7 @@ static void check_case(struct run *r, char *line, void *arg)
             failf(r, "expected \"%s\" at %zu, got \"%s\" at %zu", end, want_at,
                   why ? why : "(null)", where);
     }
-    if (kinds[k].kind == JSON_ANY)
+    if (kinds[k].kind == JSON_KIND_ANY)
         reemit_cross(r, text, ok);
 }
 
@@ -315,13 +315,13 @@ static void test_reemit_table(void **state)
 static void test_check_respects_len(void **state)
 {
     (void)state;
-    assert_int_equal(json_check("[1]]", 3, JSON_ANY, NULL, NULL), 0);
-    assert_int_equal(json_check("truex", 4, JSON_ANY, NULL, NULL), 0);
-    assert_int_equal(json_check("\"ab\"", 3, JSON_ANY, NULL, NULL), SPOOR_E_INVALID);
-    assert_int_equal(json_check("1.5", 2, JSON_ANY, NULL, NULL), SPOOR_E_INVALID);
-    assert_int_equal(json_check(NULL, 0, JSON_ANY, NULL, NULL), SPOOR_E_INVALID);
+    assert_int_equal(json_check("[1]]", 3, JSON_KIND_ANY, NULL, NULL), 0);
+    assert_int_equal(json_check("truex", 4, JSON_KIND_ANY, NULL, NULL), 0);
+    assert_int_equal(json_check("\"ab\"", 3, JSON_KIND_ANY, NULL, NULL), SPOOR_E_INVALID);
+    assert_int_equal(json_check("1.5", 2, JSON_KIND_ANY, NULL, NULL), SPOOR_E_INVALID);
+    assert_int_equal(json_check(NULL, 0, JSON_KIND_ANY, NULL, NULL), SPOOR_E_INVALID);
     /* a NUL inside a string is a control character, not an end of text */
-    assert_int_equal(json_check("\"a\0b\"", 5, JSON_ANY, NULL, NULL), SPOOR_E_INVALID);
+    assert_int_equal(json_check("\"a\0b\"", 5, JSON_KIND_ANY, NULL, NULL), SPOOR_E_INVALID);
 }
 
 /* Past the buffer's ceiling: SPOOR_E_TOO_LARGE and the buffer as it was. */
@@ -350,12 +350,12 @@ static void test_optional_outputs(void **state)
     (void)state;
     size_t where = 77;
     const char *why = "untouched";
-    assert_int_equal(json_check("{}", 2, JSON_OBJECT, &where, &why), 0);
+    assert_int_equal(json_check("{}", 2, JSON_KIND_OBJECT, &where, &why), 0);
     assert_int_equal(where, 77);
     assert_string_equal(why, "untouched");
-    assert_int_equal(json_check("{", 1, JSON_OBJECT, NULL, &why), SPOOR_E_INVALID);
+    assert_int_equal(json_check("{", 1, JSON_KIND_OBJECT, NULL, &why), SPOOR_E_INVALID);
     assert_non_null(why);
-    assert_int_equal(json_check("{", 1, JSON_OBJECT, &where, NULL), SPOOR_E_INVALID);
+    assert_int_equal(json_check("{", 1, JSON_KIND_OBJECT, &where, NULL), SPOOR_E_INVALID);
     assert_int_equal(where, 1);
 }
 
