@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "gen_events.h"
 #include "idx.h"
 #include "ingest.h"
 
@@ -25,54 +26,6 @@ static double clock_s(clockid_t id)
     struct timespec ts;
     clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The body of object o of an application: events lines, steps of 5 lines each. */
-static char *object_body(int o, int events)
-{
-    struct buf b;
-    buf_init(&b, SIZE_MAX);
-    for (int i = 0; i < events; i++) {
-        int seq = o * events / 5 + i / 5;
-        if (i)
-            buf_append_byte(&b, '\n');
-        switch (i % 5) {
-        case 0:
-            buf_printf(&b,
-                       "{\"type\":\"begin_entry\",\"start_time\":\"2026-11-21T10:00:00.000001\","
-                       "\"action\":\"counter\",\"inputs\":{\"n\":%d},\"sequence_id\":%d}",
-                       i, seq);
-            break;
-        case 1:
-            buf_printf(&b,
-                       "{\"type\":\"begin_span\",\"start_time\":\"2026-11-21T10:00:00.000002\","
-                       "\"action_sequence_id\":%d,\"span_id\":\"%d:0\",\"span_name\":\"work\","
-                       "\"parent_span_id\":null,\"span_dependencies\":[]}",
-                       seq, seq);
-            break;
-        case 2:
-            buf_printf(&b,
-                       "{\"type\":\"attribute\",\"key\":\"tokens\",\"action_sequence_id\":%d,"
-                       "\"span_id\":\"%d:0\",\"value\":%d,\"tags\":{},\"time_logged\":"
-                       "\"2026-11-21T10:00:00.000003Z\"}",
-                       seq, seq, i);
-            break;
-        case 3:
-            buf_printf(&b,
-                       "{\"type\":\"end_span\",\"end_time\":\"2026-11-21T10:00:00.000004\","
-                       "\"action_sequence_id\":%d,\"span_id\":\"%d:0\"}",
-                       seq, seq);
-            break;
-        default:
-            buf_printf(&b,
-                       "{\"type\":\"end_entry\",\"end_time\":\"2026-11-21T10:00:00.000005\","
-                       "\"action\":\"counter\",\"result\":{\"counter\":%d},\"exception\":null,"
-                       "\"state\":{\"counter\":%d,\"count_to\":1000,\"__SEQUENCE_ID\":%d},"
-                       "\"sequence_id\":%d}",
-                       seq, seq, seq, seq);
-        }
-    }
-    return buf_take(&b, NULL);
 }
 
 static int arg(int argc, char **argv, const char *name, int def)
@@ -107,12 +60,10 @@ int main(int argc, char **argv)
     char(*keys)[160] = malloc((size_t)nobj * sizeof *keys);
     size_t bytes = 0;
     for (int i = 0; i < nobj; i++) {
-        int app = i % apps, o = i / apps;
-        bodies[i] = object_body(o, events);
+        int o = i / apps;
+        bodies[i] = gen_object_body(o, events);
         bytes += strlen(bodies[i]);
-        snprintf(keys[i], sizeof keys[i],
-                 "data/bench/2026/11/21/10/%02d:%02d.%06d/__none__/app-%04d/%08d__log.jsonl",
-                 o / 60 % 60, o % 60, i % 1000000, app, i);
+        gen_object_key(keys[i], sizeof keys[i], "bench", i, apps);
     }
     struct idx_object *objs = calloc((size_t)batch, sizeof *objs);
     struct ingest_log *logs = calloc((size_t)batch, sizeof *logs);
