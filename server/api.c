@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api_int.h"
 #include "idx.h"
@@ -667,7 +668,13 @@ static void dispatch(struct api *a, const struct http_request *rq, struct http_r
             return api_error(r, 404,
                              "no UI folder is configured: set SPOOR_UI_DIR or --ui-dir "
                              "(the API is under /api/v0/)");
-        return static_serve(a->ui_dir, url, strcmp(rq->method, "HEAD") == 0, r);
+        static_serve(a->ui_dir, url, strcmp(rq->method, "HEAD") == 0, r);
+        if (r->status == 200 && etag_matches(http_header(rq, "If-None-Match"), r->etag)) {
+            close(r->fd); /* unchanged since the browser's copy */
+            r->fd = -1;
+            r->status = 304;
+        }
+        return;
     }
     if (!strcmp(url, "/api/v0/version")) {
         if (!method_is(rq, "GET", r))

@@ -223,5 +223,7 @@ void static_serve(const char *root, const char *path, bool head, struct http_rep
     unsigned long long mtime_ns = (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL +
                                   (unsigned long long)st.st_mtim.tv_nsec;
     snprintf(r->etag, sizeof r->etag, "\"%llx-%llx\"", (unsigned long long)st.st_size, mtime_ns);
-    r->cache_control = strcmp(name, "index.html") == 0 ? "no-cache" : "public, max-age=3600";
+    /* revalidated every time (a 304 when unchanged): after an upgrade a browser never mixes
+     * cached old modules with new ones */
+    r->cache_control = "no-cache";
 }

@@ -37,8 +37,9 @@ int static_ui_dir(const char *configured, char *out, size_t size, struct spoor_e
  *
  *  200  a regular file under root; its content type comes from its extension (charset=utf-8
  *       for text; application/octet-stream when unknown). ETag "<hex size>-<hex mtime ns>";
- *       Cache-Control "no-cache" for index.html (so a new UI is picked up at once), "public,
- *       max-age=3600" for other files.
+ *       Cache-Control "no-cache" for every file: browsers revalidate with the ETag (the API
+ *       answers 304 when it still matches), so a new UI is picked up at once and never mixed
+ *       with cached old modules.
  *  200  root/index.html for "/", for a directory, and for a missing path whose last segment
  *       has no '.' (the SPA fallback).
  *  404  a missing path whose last segment has an extension; any segment starting with '.'

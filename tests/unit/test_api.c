@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -28,6 +30,7 @@
 #include "util.h"
 
 static char dir[64];
+static const char *serve_ui = ""; /* the UI folder serve() gives the api */
 static struct idx *x;
 static int64_t project_id;
 
@@ -222,7 +225,8 @@ static void on_done(uv_async_t *a)
 /* Answers calls[0..n) with an api (token may be NULL; attached to the index unless detached). */
 static void serve(struct call *calls, size_t n, const char *token, bool attached)
 {
-    struct api_opts o = {.bucket = "bkt", .ui_dir = "", .auth_token = token, .version = "9.9"};
+    struct api_opts o = {
+        .bucket = "bkt", .ui_dir = serve_ui, .auth_token = token, .version = "9.9"};
     struct api *a = api_new(&o);
     if (attached)
         api_attach(a, x, NULL, NULL, NULL);
@@ -567,6 +571,43 @@ static void test_token_and_readiness(void **state)
     calls_free(d, 3);
 }
 
+/* The UI's files: public with a token, revalidated with their ETag (304), index.html for
+ * app routes, and the API still guarded. */
+static void test_ui_files(void **state)
+{
+    char ui[128], path[160], real[PATH_MAX];
+    snprintf(ui, sizeof ui, "%s/ui", dir);
+    assert_int_equal(mkdir(ui, 0755), 0);
+    const char *files[][2] = {{"index.html", "<!doctype html><title>t</title>"},
+                              {"app.js", "export const x = 1;"}};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", ui, files[i][0]);
+        FILE *f = fopen(path, "w");
+        fputs(files[i][1], f);
+        fclose(f);
+    }
+    assert_non_null(realpath(ui, real));
+    serve_ui = real;
+    struct call a[] = {
+        {.path = "/app.js"}, {.path = "/project/p/__none__/parent"}, {.path = "/api/v0/projects"}};
+    serve(a, 3, "tok", true);
+    char h[128];
+    snprintf(h, sizeof h, "If-None-Match: %s", a[0].etag);
+    struct call b[] = {{.path = "/app.js", .header = h}};
+    serve(b, 1, "tok", true);
+    serve_ui = "";
+    assert_int_equal(a[0].status, 200);
+    assert_string_equal(a[0].got.data, "export const x = 1;");
+    assert_string_equal(a[0].type, "text/javascript; charset=utf-8");
+    assert_int_equal(a[1].status, 200);
+    assert_non_null(strstr(a[1].got.data, "<title>t</title>"));
+    assert_int_equal(a[2].status, 401);
+    assert_int_equal(b[0].status, 304);
+    assert_int_equal(b[0].got.len, 0);
+    calls_free(a, 3);
+    calls_free(b, 1);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -576,6 +617,7 @@ int main(void)
         cmocka_unit_test(test_annotations),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_token_and_readiness),
+        cmocka_unit_test(test_ui_files),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     curl_global_cleanup();
