@@ -28,6 +28,11 @@ BUILD_PACKAGES=(build-essential cmake pkg-config libcurl4-openssl-dev libssl-dev
     libjansson-dev libuv1-dev libmicrohttpd-dev libsqlite3-dev libcmocka-dev curl uuid-runtime
     python3)
 RGW_PACKAGES=(radosgw ceph-mon ceph-osd)
+# The browser tests (tests/e2e, label e2e): Debian's chromium, driven by playwright-core from
+# npm. Debian's nodejs and npm unless a node is installed already (NodeSource's nodejs bundles
+# npm and conflicts with Debian's npm package).
+E2E_PACKAGES=(chromium)
+command -v node >/dev/null && command -v npm >/dev/null || E2E_PACKAGES+=(nodejs npm)
 
 install=1 unit_only=0 keep=0 regex=""
 usage() {
@@ -93,7 +98,7 @@ trap 'echo "run.sh: terminated" >&2; exit 143' TERM
 
 install_packages() {
     local wanted=("${BUILD_PACKAGES[@]}") missing=() have p sudo=()
-    [ $unit_only = 1 ] || wanted+=("${RGW_PACKAGES[@]}")
+    [ $unit_only = 1 ] || wanted+=("${RGW_PACKAGES[@]}" "${E2E_PACKAGES[@]}")
     if ! command -v dpkg-query >/dev/null; then
         echo "no dpkg-query: not Debian, so nothing is installed. This needs: ${wanted[*]}"
         return 0
@@ -164,6 +169,19 @@ run_tests() {
     return 1
 }
 
+# e2e_deps: playwright-core for the browser tests, from tests/e2e/package-lock.json; again
+# only when the lock file changed, so that later runs need no network.
+e2e_deps() {
+    local dir=$ROOT/tests/e2e
+    [ "$(count_tests build -L e2e)" != 0 ] || return 0
+    if [ -f "$dir/node_modules/.package-lock.json" ] &&
+        [ ! "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+        return 0
+    fi
+    npm ci --prefix "$dir" --no-audit --no-fund ||
+        echo "run.sh: npm ci in tests/e2e failed: the browser tests will fail" >&2
+}
+
 start_rgw() {
     local d pid_a pid_b ok=0
     for d in "$RGW_DIR" "$RGW_B_DIR"; do
@@ -204,6 +222,7 @@ phase_main() {
 
     if [ $unit_only = 0 ]; then
         section "phase 1: integration, e2e and other tests (build/, one at a time, with RGW)"
+        e2e_deps
         n=$(count_tests build -LE unit)
         if [ "${n:-0}" = 0 ]; then
             echo "no tests besides unit ones${regex:+ match -R $regex}; RGW not started"
