@@ -87,66 +87,18 @@ fi
 
 # --- Debian packages ---------------------------------------------------------------------------
 
-# tests/run.sh's BUILD_PACKAGES without the ones only tests use (curl, uuid-runtime, python3).
-# libcmocka-dev stays: CMakeLists.txt always builds the tests and requires cmocka.
-TEST_ONLY_PACKAGES=" curl uuid-runtime python3 "
-
-build_packages() {
-    local line list
-    line=$(sed -n '/^BUILD_PACKAGES=(/,/)/p' "$ROOT/tests/run.sh" | tr '\n' ' ')
-    list=${line#BUILD_PACKAGES=(}
-    list=${list%%)*}
-    if [ -z "$line" ] || [ -z "${list// /}" ]; then
-        die "cannot read BUILD_PACKAGES from tests/run.sh"
-    fi
-    local p
-    for p in $list; do
-        case "$TEST_ONLY_PACKAGES" in *" $p "*) ;; *) echo "$p" ;; esac
-    done
-}
-
-install_packages() {
-    local wanted missing=() p sudo=()
-    mapfile -t wanted < <(build_packages)
-    if ! command -v dpkg-query >/dev/null; then
-        echo "no dpkg-query: not Debian, so nothing is installed. The build needs: ${wanted[*]}"
-        return 0
-    fi
-    for p in "${wanted[@]}"; do
-        [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] ||
-            missing+=("$p")
-    done
-    if [ ${#missing[@]} -eq 0 ]; then
-        echo "all ${#wanted[@]} build packages are installed"
-        return 0
-    fi
-    echo "missing: ${missing[*]}"
-    if [ "$(id -u)" != 0 ]; then
-        if ! command -v sudo >/dev/null; then
-            echo "$PROG: not root and no sudo, so the packages cannot be installed. As root, run:" >&2
-            echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
-            echo "then deploy/quickstart.sh again (or with --no-install)." >&2
-            exit 3
-        fi
-        sudo=(sudo)
-        echo "installing with sudo"
-    fi
-    if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q ||
-        ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-            --no-install-recommends "${missing[@]}"; then
-        echo "$PROG: apt-get failed (see above); the packages needed are: ${missing[*]}" >&2
-        exit 3
-    fi
-}
+# shellcheck source=packages.sh
+. "$ROOT/deploy/packages.sh"
 
 if [ $install = 1 ]; then
     step "Debian packages"
-    install_packages
+    spoor_install_packages "$PROG" "${SPOOR_BUILD_PACKAGES[@]}" ||
+        { echo "then deploy/quickstart.sh again (or with --no-install)." >&2; exit 3; }
 fi
 for tool in cmake cc pkg-config; do
     command -v "$tool" >/dev/null ||
         die "$tool not found: run without --no-install, or install the build packages" \
-            "(BUILD_PACKAGES in tests/run.sh)"
+            "(SPOOR_BUILD_PACKAGES in deploy/packages.sh)"
 done
 
 # --- build -------------------------------------------------------------------------------------

@@ -24,9 +24,9 @@ RGW_DIR=$ROOT/build/rgw
 # A second, independent cluster (own users and keys): the router tests need two endpoints.
 RGW_B_DIR=$ROOT/build/rgw-b
 
-BUILD_PACKAGES=(build-essential cmake pkg-config libcurl4-openssl-dev libssl-dev libxml2-dev
-    libjansson-dev libuv1-dev libmicrohttpd-dev libsqlite3-dev libcmocka-dev curl uuid-runtime
-    python3)
+# shellcheck source=../deploy/packages.sh
+. "$ROOT/deploy/packages.sh"
+BUILD_PACKAGES=("${SPOOR_BUILD_PACKAGES[@]}" "${SPOOR_TEST_PACKAGES[@]}")
 RGW_PACKAGES=(radosgw ceph-mon ceph-osd)
 # The browser tests (tests/e2e, label e2e): Debian's chromium, driven by playwright-core from
 # npm. Debian's nodejs and npm unless a node is installed already (NodeSource's nodejs bundles
@@ -97,38 +97,10 @@ trap 'echo "run.sh: terminated" >&2; exit 143' TERM
 # --- dependencies ------------------------------------------------------------------------------
 
 install_packages() {
-    local wanted=("${BUILD_PACKAGES[@]}") missing=() have p sudo=()
+    local wanted=("${BUILD_PACKAGES[@]}")
     [ $unit_only = 1 ] || wanted+=("${RGW_PACKAGES[@]}" "${E2E_PACKAGES[@]}")
-    if ! command -v dpkg-query >/dev/null; then
-        echo "no dpkg-query: not Debian, so nothing is installed. This needs: ${wanted[*]}"
-        return 0
-    fi
-    # One dpkg-query for all: lines "name status" for the packages dpkg knows.
-    have=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${wanted[@]}" 2>/dev/null |
-        awk '$2 == "installed" { print $1 }')
-    for p in "${wanted[@]}"; do
-        grep -Fxq -- "$p" <<<"$have" || missing+=("$p")
-    done
-    if [ ${#missing[@]} -eq 0 ]; then
-        echo "all ${#wanted[@]} packages present"
-        return 0
-    fi
-    echo "missing: ${missing[*]}"
-    if [ "$(id -u)" != 0 ]; then
-        if ! command -v sudo >/dev/null; then
-            echo "run.sh: not root and no sudo. As root, run:" >&2
-            echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
-            echo "or run tests/run.sh --no-install once they are present." >&2
-            return 1
-        fi
-        sudo=(sudo)
-    fi
-    if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q ||
-        ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-            --no-install-recommends "${missing[@]}"; then
-        echo "run.sh: apt-get failed; the packages needed are: ${missing[*]}" >&2
-        return 1
-    fi
+    spoor_install_packages run.sh "${wanted[@]}" ||
+        { echo "or run tests/run.sh --no-install once they are present." >&2; return 1; }
 }
 
 # --- build and test helpers --------------------------------------------------------------------
