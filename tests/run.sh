@@ -32,6 +32,9 @@ RGW_PACKAGES=(radosgw ceph-mon ceph-osd)
 # npm. Debian's nodejs and npm unless a node is installed already (NodeSource's nodejs bundles
 # npm and conflicts with Debian's npm package).
 E2E_PACKAGES=(chromium)
+# The deployment checks (tests/deploy, label deploy): systemd-analyze, and strace for the
+# sandbox check of the systemd unit.
+DEPLOY_PACKAGES=(systemd strace)
 command -v node >/dev/null && command -v npm >/dev/null || E2E_PACKAGES+=(nodejs npm)
 
 install=1 unit_only=0 keep=0 regex=""
@@ -98,7 +101,7 @@ trap 'echo "run.sh: terminated" >&2; exit 143' TERM
 
 install_packages() {
     local wanted=("${BUILD_PACKAGES[@]}")
-    [ $unit_only = 1 ] || wanted+=("${RGW_PACKAGES[@]}" "${E2E_PACKAGES[@]}")
+    [ $unit_only = 1 ] || wanted+=("${RGW_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${DEPLOY_PACKAGES[@]}")
     spoor_install_packages run.sh "${wanted[@]}" ||
         { echo "or run tests/run.sh --no-install once they are present." >&2; return 1; }
 }
