@@ -46,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "support/files.h"
 #include "support/s3_env.h"
 
 #ifndef SPOOR_SERVER_BIN
@@ -1801,11 +1802,6 @@ static void test_token(void **state)
 
 /* ---- setup and teardown ---------------------------------------------------------------- */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 static int test_setup(void **state)
 {
     W.checks = W.failed = W.printed = 0;
@@ -1837,14 +1833,7 @@ static int group_setup(void **state)
     W.s3 = spoor_s3_client_new(W.engine, &cfg, &err);
     if (!W.curl || !W.s3)
         return -1;
-    s3_env_bucket_name(W.bucket, sizeof W.bucket, "spoor-api");
-    struct spoor_s3_op op = {.kind = SPOOR_S3_CREATE_BUCKET, .bucket = W.bucket};
-    struct spoor_s3_result res;
-    int rc = spoor_s3_exec(W.s3, &op, &res, &err);
-    spoor_s3_result_cleanup(&res);
-    if (rc)
-        fprintf(stderr, "cannot create bucket %s: %s\n", W.bucket, err.message);
-    return rc;
+    return s3_env_create_bucket(W.s3, W.bucket, sizeof W.bucket, "spoor-api");
 }
 
 static int group_teardown(void **state)
@@ -1860,7 +1849,7 @@ static int group_teardown(void **state)
     if (W.engine)
         spoor_s3_engine_close(W.engine, NULL, NULL);
     if (W.tmp[0])
-        nftw(W.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        rm_tree(W.tmp);
     print_message("test_api_rgw: %d checks, %d failed (in tests that ran to their end)\n",
                   W.total_checks, W.total_failed);
     return 0;

@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "support/files.h"
 #include "support/s3_env.h"
 #include "support/tcp_proxy.h"
 
@@ -126,11 +127,6 @@ static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
 static void spool_path(char *out, size_t size, const char *name)
@@ -1051,20 +1047,13 @@ static int group_setup(void **state)
     W.s3 = spoor_s3_client_new(W.engine, &cfg, &err);
     if (!W.s3)
         return -1;
-    s3_env_bucket_name(W.bucket, sizeof W.bucket, "spoor-trk");
-    struct spoor_s3_op op = {.kind = SPOOR_S3_CREATE_BUCKET, .bucket = W.bucket};
-    struct spoor_s3_result res;
-    int rc = spoor_s3_exec(W.s3, &op, &res, &err);
-    spoor_s3_result_cleanup(&res);
-    if (rc)
-        fprintf(stderr, "cannot create bucket %s: %s\n", W.bucket, err.message);
-    return rc;
+    return s3_env_create_bucket(W.s3, W.bucket, sizeof W.bucket, "spoor-trk");
 }
 
 static int group_teardown(void **state)
 {
     if (W.tmp[0])
-        nftw(W.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        rm_tree(W.tmp);
     spoor_s3_client_free(W.s3);
     if (W.engine)
         spoor_s3_engine_close(W.engine, NULL, NULL);

@@ -1,7 +1,7 @@
 /*
- * files.h: local files for tests that move large objects: a deterministic pseudo-random file
- * of any size, and a byte-for-byte comparison of two files. Header-only; include after
- * <cmocka.h>.
+ * files.h: local files for tests: a deterministic pseudo-random file of any size, a
+ * byte-for-byte comparison of two files, reading a file whole, and removing a folder tree.
+ * Header-only; include after <cmocka.h>.
  */
 #ifndef SPOOR_TEST_FILES_H
 #define SPOOR_TEST_FILES_H
@@ -11,6 +11,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
+#include <unistd.h>
+
+static inline int rm_tree_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Removes path and everything below it (symbolic links themselves, not what they point to). */
+static inline void rm_tree(const char *path)
+{
+    nftw(path, rm_tree_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 /* size bytes of xorshift32 output from seed: the same file for the same arguments. */
 static inline void write_random_file(const char *path, size_t size, uint32_t seed)

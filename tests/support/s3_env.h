@@ -43,4 +43,20 @@ static inline void s3_env_bucket_name(char *out, size_t size, const char *prefix
     snprintf(out, size, "%s-%ld-%ld", prefix, (long)getpid(), (long)time(NULL));
 }
 
+/* Names a fresh bucket (s3_env_bucket_name) into out and creates it with c (an engine with a
+ * private loop); 0, or the error code after printing why. */
+static inline int s3_env_create_bucket(struct spoor_s3_client *c, char *out, size_t size,
+                                       const char *prefix)
+{
+    s3_env_bucket_name(out, size, prefix);
+    struct spoor_s3_op op = {.kind = SPOOR_S3_CREATE_BUCKET, .bucket = out};
+    struct spoor_s3_result res;
+    struct spoor_error err;
+    int rc = spoor_s3_exec(c, &op, &res, &err);
+    spoor_s3_result_cleanup(&res);
+    if (rc)
+        fprintf(stderr, "cannot create bucket %s: %s\n", out, err.message);
+    return rc;
+}
+
 #endif

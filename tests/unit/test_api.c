@@ -25,6 +25,7 @@
 #include "api.h"
 #include "buf.h"
 #include "http.h"
+#include "support/http_calls.h"
 #include "idx.h"
 #include "ingest.h"
 #include "util.h"
@@ -150,80 +151,8 @@ static int teardown(void **state)
 
 /* ---- HTTP round trips ----------------------------------------------------------------- */
 
-struct call {
-    const char *method, *path, *header, *body;
-    long status;
-    struct buf got;
-    char etag[64], auth[64], type[80];
-};
-
-struct client {
-    int port;
-    uv_async_t done;
-    struct call *calls;
-    size_t n;
-};
-
-static size_t collect(char *p, size_t size, size_t n, void *ud)
-{
-    buf_append(ud, p, size * n);
-    return size * n;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
-{
-    struct call *c = ud;
-    int len = (int)(size * n);
-    while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
-        len--;
-    if (len > 6 && strncasecmp(p, "ETag: ", 6) == 0)
-        snprintf(c->etag, sizeof c->etag, "%.*s", len - 6, p + 6);
-    if (len > 18 && strncasecmp(p, "WWW-Authenticate: ", 18) == 0)
-        snprintf(c->auth, sizeof c->auth, "%.*s", len - 18, p + 18);
-    return size * n;
-}
-
-static void *client_main(void *arg)
-{
-    struct client *cl = arg;
-    CURL *h = curl_easy_init();
-    for (size_t i = 0; i < cl->n; i++) {
-        struct call *c = &cl->calls[i];
-        char url[1024];
-        snprintf(url, sizeof url, "http://127.0.0.1:%d%s", cl->port, c->path);
-        curl_easy_reset(h);
-        curl_easy_setopt(h, CURLOPT_URL, url);
-        curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c->method ? c->method : "GET");
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, &c->got);
-        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-        curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
-        struct curl_slist *hs = curl_slist_append(NULL, "Expect:");
-        if (c->header)
-            hs = curl_slist_append(hs, c->header);
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
-        if (c->body)
-            curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->body);
-        curl_easy_perform(h);
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
-        char *ct = NULL;
-        curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
-        snprintf(c->type, sizeof c->type, "%s", ct ? ct : "");
-        curl_slist_free_all(hs);
-    }
-    curl_easy_cleanup(h);
-    uv_async_send(&cl->done);
-    return NULL;
-}
-
-static void on_done(uv_async_t *a)
-{
-    uv_close((uv_handle_t *)a, NULL);
-}
-
 /* Answers calls[0..n) with an api (token may be NULL; attached to the index unless detached). */
-static void serve(struct call *calls, size_t n, const char *token, bool attached)
+static void serve(struct http_call *calls, size_t n, const char *token, bool attached)
 {
     struct api_opts o = {
         .bucket = "bkt", .ui_dir = serve_ui, .auth_token = token, .version = "9.9"};
@@ -235,29 +164,15 @@ static void serve(struct call *calls, size_t n, const char *token, bool attached
     struct spoor_error err;
     struct http_server *h = http_start(&loop, "127.0.0.1", 0, api_handle, a, &err);
     assert_non_null(h);
-    struct client cl = {.port = http_port(h), .calls = calls, .n = n};
-    for (size_t i = 0; i < n; i++)
-        buf_init(&calls[i].got, SIZE_MAX);
-    uv_async_init(&loop, &cl.done, on_done);
-    pthread_t th;
-    pthread_create(&th, NULL, client_main, &cl);
-    while (uv_is_active((uv_handle_t *)&cl.done) && !uv_is_closing((uv_handle_t *)&cl.done))
-        uv_run(&loop, UV_RUN_ONCE);
-    pthread_join(th, NULL);
+    http_calls_run(&loop, http_port(h), calls, n);
     http_stop(h, NULL, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
     api_free(a);
 }
 
-static void calls_free(struct call *calls, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        buf_cleanup(&calls[i].got);
-}
-
 /* The body of c as JSON (the test owns it). */
-static json_t *json_of(const struct call *c)
+static json_t *json_of(const struct http_call *c)
 {
     json_error_t e;
     json_t *j = json_loadb(c->got.data ? c->got.data : "", c->got.len, 0, &e);
@@ -276,7 +191,7 @@ static const char *str_at(json_t *o, const char *k)
 }
 
 /* Asserts c answered status with {"detail": "...needle..."}. */
-static void assert_detail(const struct call *c, long status, const char *needle)
+static void assert_detail(const struct http_call *c, long status, const char *needle)
 {
     if (c->status != status)
         fail_msg("%s: status %ld, want %ld (%.300s)", c->path, c->status, status, c->got.data);
@@ -291,7 +206,7 @@ static void assert_detail(const struct call *c, long status, const char *needle)
 
 static void test_reads(void **state)
 {
-    struct call c[] = {
+    struct http_call c[] = {
         {.path = "/api/v0/projects"},
         {.path = "/api/v0/p/__none__/apps?limit=10"},
         {.path = "/api/v0/p/__none__/apps?limit=10&offset=10"},
@@ -400,16 +315,16 @@ static void test_reads(void **state)
     assert_string_equal(c[12].etag, c[4].etag);
     assert_non_null(strstr(c[13].got.data, "spoor_http_view_cache_hits_total 1\n"));
     assert_non_null(strstr(c[13].got.data, "spoor_http_view_cache_misses_total 2\n"));
-    calls_free(c, sizeof c / sizeof *c);
+    http_calls_free(c, sizeof c / sizeof *c);
 }
 
 static void test_etag(void **state)
 {
-    struct call a[] = {{.path = "/api/v0/p/parent/__none__/apps"}};
+    struct http_call a[] = {{.path = "/api/v0/p/parent/__none__/apps"}};
     serve(a, 1, NULL, true);
     char h[128];
     snprintf(h, sizeof h, "If-None-Match: %s", a[0].etag);
-    struct call b[] = {{.path = "/api/v0/p/parent/__none__/apps", .header = h}};
+    struct http_call b[] = {{.path = "/api/v0/p/parent/__none__/apps", .header = h}};
     serve(b, 1, NULL, true);
     assert_int_equal(b[0].status, 304);
     assert_int_equal(b[0].got.len, 0);
@@ -417,21 +332,21 @@ static void test_etag(void **state)
     commit("data/p/2026/11/21/10/20:02.000001/__none__/parent/2__log.jsonl",
            "2026-11-21T10:20:02.000Z", IDX_LOG, "parent", NULL, body);
     free(body);
-    struct call d[] = {{.path = "/api/v0/p/parent/__none__/apps", .header = h}};
+    struct http_call d[] = {{.path = "/api/v0/p/parent/__none__/apps", .header = h}};
     serve(d, 1, NULL, true);
     assert_int_equal(d[0].status, 200);
     assert_string_not_equal(d[0].etag, a[0].etag);
     json_t *j = json_of(&d[0]);
     assert_int_equal(json_array_size(json_object_get(j, "steps")), 6);
     json_decref(j);
-    calls_free(a, 1);
-    calls_free(b, 1);
-    calls_free(d, 1);
+    http_calls_free(a, 1);
+    http_calls_free(b, 1);
+    http_calls_free(d, 1);
 }
 
 static void test_annotations(void **state)
 {
-    struct call c[] = {
+    struct http_call c[] = {
         {.method = "POST",
          .path = "/api/v0/p/parent/__none__/3/annotations",
          .body = "{\"span_id\":\"3:0\",\"step_name\":\"a\",\"tags\":[\"t\"],\"extra\":1,"
@@ -480,12 +395,12 @@ static void test_annotations(void **state)
         json_decref(l);
     }
     assert_non_null(strstr(c[4].got.data, "\"partition_key\":\"u1\""));
-    calls_free(c, sizeof c / sizeof *c);
+    http_calls_free(c, sizeof c / sizeof *c);
 }
 
 static void test_errors(void **state)
 {
-    struct call c[] = {
+    struct http_call c[] = {
         {.path = "/api/v0/a%20b/__none__/apps"},
         {.path = "/api/v0/x%2Fy/__none__/apps"},
         {.path = "/api/v0/../p/__none__/apps"},
@@ -541,12 +456,12 @@ static void test_errors(void **state)
     assert_detail(&c[18], 404, "annotation 999 not found in project p");
     assert_detail(&c[19], 404, "no API route");
     assert_detail(&c[20], 404, "no UI folder is configured");
-    calls_free(c, sizeof c / sizeof *c);
+    http_calls_free(c, sizeof c / sizeof *c);
 }
 
 static void test_token_and_readiness(void **state)
 {
-    struct call c[] = {
+    struct http_call c[] = {
         {.path = "/api/v0/projects"},
         {.path = "/metrics", .header = "Authorization: Bearer wrong"},
         {.path = "/ready", .header = "Authorization: Bearer s3cret-but-longer"},
@@ -560,15 +475,15 @@ static void test_token_and_readiness(void **state)
     }
     assert_int_equal(c[3].status, 200);
     assert_int_equal(c[4].status, 200);
-    calls_free(c, sizeof c / sizeof *c);
+    http_calls_free(c, sizeof c / sizeof *c);
 
-    struct call d[] = {
+    struct http_call d[] = {
         {.path = "/ready"}, {.path = "/api/v0/projects"}, {.path = "/api/v0/version"}};
     serve(d, 3, NULL, false); /* the index is still opening */
     assert_detail(&d[0], 503, "not ready");
     assert_detail(&d[1], 503, "still opening");
     assert_int_equal(d[2].status, 200);
-    calls_free(d, 3);
+    http_calls_free(d, 3);
 }
 
 /* The UI's files: public with a token, revalidated with their ETag (304), index.html for
@@ -588,12 +503,12 @@ static void test_ui_files(void **state)
     }
     assert_non_null(realpath(ui, real));
     serve_ui = real;
-    struct call a[] = {
+    struct http_call a[] = {
         {.path = "/app.js"}, {.path = "/project/p/__none__/parent"}, {.path = "/api/v0/projects"}};
     serve(a, 3, "tok", true);
     char h[128];
     snprintf(h, sizeof h, "If-None-Match: %s", a[0].etag);
-    struct call b[] = {{.path = "/app.js", .header = h}};
+    struct http_call b[] = {{.path = "/app.js", .header = h}};
     serve(b, 1, "tok", true);
     serve_ui = "";
     assert_int_equal(a[0].status, 200);
@@ -604,8 +519,8 @@ static void test_ui_files(void **state)
     assert_int_equal(a[2].status, 401);
     assert_int_equal(b[0].status, 304);
     assert_int_equal(b[0].got.len, 0);
-    calls_free(a, 3);
-    calls_free(b, 1);
+    http_calls_free(a, 3);
+    http_calls_free(b, 1);
 }
 
 int main(void)

@@ -24,6 +24,7 @@
 #include <spoor/s3.h>
 
 #include "creds.h"
+#include "support/files.h"
 
 #define DATA SPOOR_TEST_DATA "/creds/"
 
@@ -45,14 +46,9 @@ static const char *const vars[] = {
     "LAKECTL_TOKEN",
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
 static void home_clear(void)
 {
-    nftw(home, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    rm_tree(home);
     assert_int_equal(mkdir(home, 0700), 0);
 }
 
@@ -65,7 +61,7 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-    nftw(home, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    rm_tree(home);
     return 0;
 }
 

@@ -49,16 +49,6 @@ struct fx {
 
 static struct fx g;
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void rm_tree(const char *path)
-{
-    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static struct spoor_error g_err;
 
 static int exec(const struct spoor_s3_op *op, struct spoor_s3_result *res)

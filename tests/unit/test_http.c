@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "support/http_calls.h"
 #include "util.h"
 
 static char file_path[64];
@@ -57,96 +58,13 @@ static void handler(void *ud, const struct http_request *rq, struct http_reply *
     r->body_len = strlen(buf);
 }
 
-struct call {
-    const char *method, *path, *header;
-    size_t body_len; /* a body of this many 'x' (0: none) */
-    long status;
-    char body[256];
-    char type[64];
-    char etag[64];
-    char cache[64];
-};
-
-struct client {
-    int port;
-    uv_async_t done;
-    struct call *calls;
-    size_t n;
-};
-
-static size_t collect(char *p, size_t size, size_t n, void *ud)
-{
-    size_t len = strlen(ud);
-    snprintf((char *)ud + len, 256 - len, "%.*s", (int)(size * n), p);
-    return size * n;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
-{
-    struct call *c = ud;
-    int len = (int)(size * n);
-    while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
-        len--;
-    if (len > 6 && strncasecmp(p, "ETag: ", 6) == 0)
-        snprintf(c->etag, sizeof c->etag, "%.*s", len - 6, p + 6);
-    if (len > 15 && strncasecmp(p, "Cache-Control: ", 15) == 0)
-        snprintf(c->cache, sizeof c->cache, "%.*s", len - 15, p + 15);
-    return size * n;
-}
-
-static void *client_main(void *arg)
-{
-    struct client *cl = arg;
-    CURL *h = curl_easy_init(); /* one handle: the connection is kept alive between calls */
-    for (size_t i = 0; i < cl->n; i++) {
-        struct call *c = &cl->calls[i];
-        char url[256];
-        snprintf(url, sizeof url, "http://127.0.0.1:%d%s", cl->port, c->path);
-        curl_easy_reset(h);
-        curl_easy_setopt(h, CURLOPT_URL, url);
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c->method);
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, c->body);
-        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-        curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
-        struct curl_slist *hs = NULL;
-        if (c->header)
-            hs = curl_slist_append(hs, c->header);
-        hs = curl_slist_append(hs, "Expect:");
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
-        char *body = NULL;
-        if (c->body_len) {
-            body = malloc(c->body_len);
-            memset(body, 'x', c->body_len);
-            curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body_len);
-        }
-        curl_easy_perform(h);
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
-        char *ct = NULL;
-        curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
-        if (ct)
-            snprintf(c->type, sizeof c->type, "%s", ct);
-        curl_slist_free_all(hs);
-        free(body);
-    }
-    curl_easy_cleanup(h);
-    uv_async_send(&cl->done);
-    return NULL;
-}
-
-static void on_done(uv_async_t *a)
-{
-    uv_close((uv_handle_t *)a, NULL);
-}
-
 static void on_stopped(void *ud)
 {
     ++*(int *)ud;
 }
 
-/* Serves calls[0..n) from a client thread on a fresh loop, then stops; returns handler calls. */
-static int serve(struct call *calls, size_t n)
+/* Serves calls[0..n) on a fresh loop, then stops; returns the handler's calls. */
+static int serve(struct http_call *calls, size_t n)
 {
     uv_loop_t loop;
     uv_loop_init(&loop);
@@ -154,14 +72,8 @@ static int serve(struct call *calls, size_t n)
     struct spoor_error err;
     struct http_server *h = http_start(&loop, "127.0.0.1", 0, handler, &handled, &err);
     assert_non_null(h);
-    struct client cl = {.port = http_port(h), .calls = calls, .n = n};
-    assert_true(cl.port > 0);
-    uv_async_init(&loop, &cl.done, on_done);
-    pthread_t th;
-    pthread_create(&th, NULL, client_main, &cl);
-    while (uv_is_active((uv_handle_t *)&cl.done) && !uv_is_closing((uv_handle_t *)&cl.done))
-        uv_run(&loop, UV_RUN_ONCE);
-    pthread_join(th, NULL);
+    assert_true(http_port(h) > 0);
+    http_calls_run(&loop, http_port(h), calls, n);
     int stopped = 0;
     http_stop(h, on_stopped, &stopped);
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -172,13 +84,16 @@ static int serve(struct call *calls, size_t n)
 
 static void test_requests_on_the_loop(void **state)
 {
-    struct call calls[] = {
+    size_t big = HTTP_MAX_BODY + 1;
+    char *xs = malloc(big);
+    memset(xs, 'x', big);
+    struct http_call calls[] = {
         {.method = "GET", .path = "/ready"},
         {.method = "GET", .path = "/nope"},
         {.method = "GET", .path = "/echo?q=a%20b%2Fc&other=1", .header = "X-Test: yes"},
         {.method = "GET", .path = "/a%2Fb%00c%41"},
-        {.method = "POST", .path = "/echo", .body_len = 100000},
-        {.method = "PUT", .path = "/echo", .body_len = HTTP_MAX_BODY + 1},
+        {.method = "POST", .path = "/echo", .body = xs, .body_len = 100000},
+        {.method = "PUT", .path = "/echo", .body = xs, .body_len = big},
         {.method = "GET", .path = "/file"},
         {.method = "GET", .path = "/etag"},
         {.method = "GET", .path = "/etag", .header = "If-None-Match: \"v1\""},
@@ -187,29 +102,32 @@ static void test_requests_on_the_loop(void **state)
     int handled = serve(calls, sizeof calls / sizeof *calls);
     assert_int_equal(handled, 9); /* all but the oversized body */
     assert_int_equal(calls[0].status, 200);
-    assert_string_equal(calls[0].body, "{\"ready\":true}");
+    assert_string_equal(calls[0].got.data, "{\"ready\":true}");
     assert_string_equal(calls[0].type, "application/json");
     assert_int_equal(calls[1].status, 404);
-    assert_string_equal(calls[1].body, "{\"detail\":\"no route GET /nope\"}");
-    assert_string_equal(calls[2].body, "GET q=a b%2Fc h=yes len=0 body=");
+    assert_string_equal(calls[1].got.data, "{\"detail\":\"no route GET /nope\"}");
+    assert_string_equal(calls[2].got.data, "GET q=a b%2Fc h=yes len=0 body=");
     assert_string_equal(calls[2].type, "text/plain");
     /* an encoded '/' or NUL is never decoded into the path */
-    assert_string_equal(calls[3].body, "{\"detail\":\"no route GET /a%2Fb%00cA\"}");
+    assert_string_equal(calls[3].got.data, "{\"detail\":\"no route GET /a%2Fb%00cA\"}");
     assert_int_equal(calls[4].status, 200);
     assert_string_equal(
-        calls[4].body, "POST q=- h=- len=100000 body=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                       "xxxxxxxxxxxxxxxxxx");
+        calls[4].got.data,
+        "POST q=- h=- len=100000 body=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+        "xxxxxxxxxxxxxxxxxx");
     assert_int_equal(calls[5].status, 413);
-    assert_non_null(strstr(calls[5].body, "larger than 1 MiB"));
+    assert_non_null(strstr(calls[5].got.data, "larger than 1 MiB"));
     assert_int_equal(calls[6].status, 200);
-    assert_string_equal(calls[6].body, "hello");
+    assert_string_equal(calls[6].got.data, "hello");
     assert_string_equal(calls[6].cache, "no-cache");
     assert_int_equal(calls[7].status, 200);
     assert_string_equal(calls[7].etag, "\"v1\"");
-    assert_string_equal(calls[7].body, "fresh");
+    assert_string_equal(calls[7].got.data, "fresh");
     assert_int_equal(calls[8].status, 304);
-    assert_string_equal(calls[8].body, "");
+    assert_string_equal(calls[8].got.data, "");
     assert_int_equal(calls[9].status, 200); /* the connection survived the 413 and the 304 */
+    http_calls_free(calls, sizeof calls / sizeof *calls);
+    free(xs);
 }
 
 static void test_listen_errors(void **state)
