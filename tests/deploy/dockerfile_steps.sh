@@ -34,14 +34,8 @@ IGNORE=$ROOT/deploy/Dockerfile.dockerignore
 DOCKER_DIR=$ROOT/deploy/docker
 PREFIX=/usr/local
 
-fails=0 checks=0
-ok() { checks=$((checks + 1)); printf 'ok    %s\n' "$*"; }
-fail() { checks=$((checks + 1)); fails=$((fails + 1)); printf 'FAIL  %s\n' "$*"; }
-check() { # check DESCRIPTION COMMAND...: ok when the command succeeds
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else fail "$what"; fi
-}
+# shellcheck source=checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 die() {
     echo "dockerfile_steps.sh: $*" >&2
     exit 1
@@ -301,5 +295,4 @@ else
 fi
 [ $fails = 0 ] || { echo "--- spoor-server log"; cat "$tmp/server.log"; }
 
-echo "dockerfile_steps.sh: $checks checks, $fails failed"
-[ $fails = 0 ]
+checks_done dockerfile_steps.sh

@@ -24,13 +24,8 @@ if [ $# -ne 1 ] || [ ! -x "$1" ]; then
 fi
 SPOOR=$1
 
-fails=0 checks=0
-check() {
-    local what=$1
-    shift
-    checks=$((checks + 1))
-    if "$@"; then echo "ok    $what"; else echo "FAIL  $what"; fails=$((fails + 1)); fi
-}
+# shellcheck source=checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/spoor-routes-check.XXXXXX")
 trap 'rm -rf -- "$tmp"' EXIT
 
@@ -82,5 +77,4 @@ rc=$?
 sed 's/^/    /' "$tmp/broken.txt"
 check "spoor route check refuses it (status $rc)" [ $rc != 0 ]
 
-echo "routes_check.sh: $checks checks, $fails failed"
-[ $fails = 0 ]
+checks_done routes_check.sh

@@ -29,14 +29,8 @@ ENVFILE=$ROOT/deploy/systemd/spoor-server.env
 INSTALLED_BIN=/usr/local/bin/spoor-server
 MAX_EXPOSURE=2.0
 
-fails=0 checks=0
-ok() { checks=$((checks + 1)); printf 'ok    %s\n' "$*"; }
-fail() { checks=$((checks + 1)); fails=$((fails + 1)); printf 'FAIL  %s\n' "$*"; }
-check() {
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else fail "$what"; fi
-}
+# shellcheck source=checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 die() {
     echo "systemd_verify.sh: $*" >&2
     exit 1
@@ -235,5 +229,4 @@ else
     [ $fails = 0 ] || for f in "$tmp"/*.log; do echo "--- $f"; tail -20 "$f"; done
 fi
 
-echo "systemd_verify.sh: $checks checks, $fails failed"
-[ $fails = 0 ]
+checks_done systemd_verify.sh

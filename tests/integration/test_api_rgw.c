@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "support/files.h"
+#include "support/ports.h"
 #include "support/s3_env.h"
 
 #ifndef SPOOR_SERVER_BIN
@@ -447,19 +448,6 @@ static void expect_error_at(struct http_res r, long want, const char *word, cons
 
 /* ---- servers --------------------------------------------------------------------------- */
 
-static uint16_t free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t alen = sizeof a;
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void print_log_tail(const struct server *s)
 {
     FILE *f = fopen(s->log, "rb");
@@ -498,7 +486,7 @@ static void server_start(struct server *s, const char *name, const char *const *
     snprintf(s->root, sizeof s->root, "%s/%s-root", W.tmp, name);
     snprintf(s->log, sizeof s->log, "%s/%s.log", W.tmp, name);
     assert_int_equal(mkdir(s->root, 0700), 0);
-    s->port = free_port();
+    s->port = loopback_free_port();
     size_t n = 0, k = 0;
     while (environ[n])
         n++;

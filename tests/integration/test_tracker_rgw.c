@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "support/files.h"
+#include "support/ports.h"
 #include "support/s3_env.h"
 #include "support/tcp_proxy.h"
 
@@ -186,20 +187,6 @@ static size_t spooled_events(const char *dir)
     }
     closedir(d);
     return n;
-}
-
-/* A 127.0.0.1 port nothing listens on: connecting is refused. */
-static uint16_t dead_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t alen = sizeof a;
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
-    close(fd);
-    return ntohs(a.sin_port);
 }
 
 /* Where the tracker's router sends requests (AWS_ENDPOINT_URL); port 0: the RGW itself. */
@@ -789,7 +776,7 @@ static void test_sigkill_after_flush_loses_nothing(void **state)
 {
     char spool[512];
     spool_path(spool, sizeof spool, "kill-spool");
-    uint16_t port = dead_port();
+    uint16_t port = loopback_free_port();
     int p[2];
     assert_int_equal(pipe(p), 0);
     pid_t pid = fork();
@@ -841,7 +828,7 @@ static void test_free_with_endpoint_down_keeps_spool(void **state)
     struct app_spec specs[FREE_APPS];
     struct spoor_app *apps[FREE_APPS];
     make_specs(specs, FREE_APPS, "free", FREE_STEPS);
-    use_endpoint(dead_port());
+    use_endpoint(loopback_free_port());
     struct spoor_tracker *t = tracker_start("free-down", spool, "free-down-1");
     for (size_t i = 0; i < FREE_APPS; i++)
         assert_int_equal(app_open(t, &specs[i], &apps[i]), 0);
@@ -876,7 +863,7 @@ static void test_spool_pending_counts_earlier_leftovers(void **state)
     struct app_spec spec;
     struct spoor_app *app;
     make_specs(&spec, 1, "left", 3);
-    use_endpoint(dead_port());
+    use_endpoint(loopback_free_port());
     struct spoor_tracker *t = tracker_start("leftover", spool, "leftover-1");
     assert_int_equal(app_open(t, &spec, &app), 0);
     assert_int_equal(log_steps(&app, &spec, 1, 0, spec.nsteps), 0);
