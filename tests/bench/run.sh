@@ -22,6 +22,8 @@ die() { log "$*"; exit 1; }
 
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
     cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >&2
+else
+    cmake -S "$SRC" -B "$BUILD" >&2 # new benchmark sources are found by configuring again
 fi
 cmake --build "$BUILD" -j"$(nproc)" --target spoor spoor-server spoor-example-counter \
     bench_tracker bench_s3 bench_index bench_seed bench_view >&2
