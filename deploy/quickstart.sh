@@ -191,6 +191,10 @@ for v in BURR_S3_BUCKET SPOOR_ROUTES; do
     unset "$v"
 done
 
+# The embedded store is listed cheaply: index every 2 s (Burr's default is 2 minutes) so that
+# applications run now show up in the UI while they run.
+export BURR_UPDATE_INTERVAL_MILLISECONDS=${BURR_UPDATE_INTERVAL_MILLISECONDS:-2000}
+
 step "spoor-server"
 echo "open http://$url_host:$port/   (API: http://$url_host:$port/api/v0/projects)"
 echo "stop it with Ctrl-C, or: kill -TERM $$"
