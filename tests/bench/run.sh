@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh: every benchmark of spoor against a throw-away Ceph RGW, summed up in one table:
 # client enqueue cost, S3 engine throughput, indexing from downloaded objects, a catch-up of a
-# bucket by spoor-server (events/s end to end and its peak memory), and the API under wrk.
+# bucket by spoor-server (events/s end to end and its peak memory), freshness (an application's
+# last flush to its steps in the API), and the API under wrk.
 #
 #   tests/bench/run.sh [BUILD_DIR]
 #
@@ -99,7 +100,39 @@ rate=$(awk -v e="$events" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", e / (b -
 row "catch-up from RGW, $((APPS * PER_APP)) objects" "events/s, start to exit ($events events)" "$rate"
 row "server memory during the catch-up" "peak resident set (VmHWM)" "$((peak / 1024)) MiB"
 
-# 5. The API under wrk (its own server on the embedded store).
+# 5. Freshness: from an application's last flush to its steps in the API, by listing alone
+# (a server indexing the bucket every FRESH_INTERVAL_MS, default 2000).
+log "freshness"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export AWS_ACCESS_KEY_ID=$SPOOR_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$SPOOR_TEST_S3_SECRET_KEY
+export AWS_ENDPOINT_URL=$SPOOR_TEST_S3_ENDPOINT AWS_REGION=${SPOOR_TEST_S3_REGION:-us-east-1}
+BURR_S3_BUCKET=$bucket BURR_SERVER_ROOT=$root SPOOR_PORT=$port \
+    BURR_UPDATE_INTERVAL_MILLISECONDS=${FRESH_INTERVAL_MS:-2000} \
+    "$BUILD/server/spoor-server" >"$LOGS/fresh-server.txt" 2>&1 &
+server_pid=$!
+until curl -sf -o /dev/null "http://127.0.0.1:$port/ready"; do sleep 0.1; done
+: >"$LOGS/fresh.txt"
+for i in $(seq 1 "${FRESH_ROUNDS:-15}"); do
+    # a random pause, so that the rounds are not in step with the index ticks
+    sleep "$(awk -v r=$RANDOM -v ms="${FRESH_INTERVAL_MS:-2000}" 'BEGIN { printf "%.3f", r / 32768 * ms / 1000 }')"
+    "$BUILD/client/spoor-example-counter" --bucket "$bucket" --project fresh \
+        --spool "$BUILD/bench-spool" --app-id "fresh-$i" 3 >/dev/null || die "the counter failed"
+    t0=$(date +%s%N)
+    until curl -s "http://127.0.0.1:$port/api/v0/fresh/__none__/apps?limit=1000" |
+        grep -q "\"fresh-$i\""; do
+        sleep 0.05
+        [ $(($(date +%s%N) - t0)) -lt 60000000000 ] || die "fresh-$i not visible after 60 s"
+    done
+    echo $((($(date +%s%N) - t0) / 1000000)) >>"$LOGS/fresh.txt"
+done
+kill -TERM "$server_pid"
+wait "$server_pid" || true
+server_pid=""
+read -r p50 p95 < <(sort -n "$LOGS/fresh.txt" | awk '{ v[NR] = $1 } END {
+    printf "%d %d\n", v[int((NR + 1) / 2)], v[int(NR * 0.95 + 0.999)] }')
+row "freshness, flushed to visible in the API" "p50 / p95 ms, index every ${FRESH_INTERVAL_MS:-2000} ms" "$p50 / $p95"
+
+# 6. The API under wrk (its own server on the embedded store).
 log "API"
 WRK_DURATION=${WRK_DURATION:-5s} "$HERE/run_api_bench.sh" "$BUILD" >"$LOGS/api.txt" 2>"$LOGS/api.err" ||
     die "run_api_bench.sh failed (see $LOGS/api.err)"
