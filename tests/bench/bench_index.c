@@ -28,19 +28,12 @@ static double clock_s(clockid_t id)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int arg(int argc, char **argv, const char *name, int def)
-{
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], name) == 0)
-            return atoi(argv[i + 1]);
-    return def;
-}
-
 int main(int argc, char **argv)
 {
-    int apps = arg(argc, argv, "--apps", 100), per_app = arg(argc, argv, "--objects-per-app", 50),
-        events = arg(argc, argv, "--events-per-object", 100),
-        batch = arg(argc, argv, "--batch", 1000);
+    int apps = gen_arg(argc, argv, 1, "--apps", 100),
+        per_app = gen_arg(argc, argv, 1, "--objects-per-app", 50),
+        events = gen_arg(argc, argv, 1, "--events-per-object", 100),
+        batch = gen_arg(argc, argv, 1, "--batch", 1000);
     char dir[] = "/tmp/spoor-bench-index-XXXXXX", path[64];
     if (!mkdtemp(dir))
         return 1;

@@ -72,14 +72,6 @@ static void on_done(int status, struct spoor_s3_result *res, const struct spoor_
         put_next(s, slot_of(s, ud));
 }
 
-static int arg(int argc, char **argv, const char *name, int def)
-{
-    for (int i = 3; i + 1 < argc; i++)
-        if (strcmp(argv[i], name) == 0)
-            return atoi(argv[i + 1]);
-    return def;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -91,9 +83,9 @@ int main(int argc, char **argv)
     the_seed = &s;
     s.bucket = argv[1];
     s.project = argv[2];
-    s.apps = arg(argc, argv, "--apps", 100);
-    s.nobj = s.apps * arg(argc, argv, "--objects-per-app", 50);
-    s.events = arg(argc, argv, "--events-per-object", 100);
+    s.apps = gen_arg(argc, argv, 3, "--apps", 100);
+    s.nobj = s.apps * gen_arg(argc, argv, 3, "--objects-per-app", 50);
+    s.events = gen_arg(argc, argv, 3, "--events-per-object", 100);
     uv_loop_t loop;
     uv_loop_init(&loop);
     struct spoor_s3_engine_opts eo = {IN_FLIGHT};

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "buf.h"
 
@@ -65,6 +67,15 @@ static inline void gen_object_key(char *out, size_t size, const char *project, i
     int o = i / apps;
     snprintf(out, size, "data/%s/2026/11/21/10/%02d:%02d.%06d/__none__/app-%04d/%08d__log.jsonl",
              project, o / 60 % 60, o % 60, i % 1000000, i % apps, i);
+}
+
+/* The integer after option name in argv[first..argc), or def. */
+static inline int gen_arg(int argc, char **argv, int first, const char *name, int def)
+{
+    for (int i = first; i + 1 < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            return atoi(argv[i + 1]);
+    return def;
 }
 
 #endif
