@@ -33,6 +33,7 @@ enum stmt {
     S_JOB_START,
     S_JOB_FINISH,
     S_CHILD_ADD,
+    S_JOB_PRUNE,
     S_COUNT
 };
 
@@ -69,6 +70,11 @@ static const char *const sql[S_COUNT] = {
     [S_JOB_START] = "INSERT INTO indexing_job(project_id, start_time, status) VALUES (?1, ?2, "
                     "'RUNNING')",
     [S_CHILD_ADD] = "INSERT OR IGNORE INTO child(application_id, raw) VALUES (?1, ?2)",
+    /* Empty successful jobs are evidence only that ticks ran: those older than ?1 go, except
+     * each project's newest job (the index lag of /metrics reads it). */
+    [S_JOB_PRUNE] = "DELETE FROM indexing_job WHERE status = 'SUCCESS' AND records_processed = 0 "
+                    "AND end_time < ?1 AND id NOT IN (SELECT max(id) FROM indexing_job GROUP BY "
+                    "project_id)",
     [S_JOB_FINISH] = "UPDATE indexing_job SET end_time = ?2, status = ?3, records_processed = "
                      "?4, skipped = ?5, watermark = ?6, error = ?7 WHERE id = ?1",
 };
@@ -448,6 +454,16 @@ int idx_job_finish(struct idx *x, int64_t job_id, bool ok, int64_t records, int6
     idx_bind_text(st, 7, error);
     if (sqlite3_step(st) != SQLITE_DONE)
         return idx_db_error(x, err, "cannot finish a job");
+    return 0;
+}
+
+int idx_jobs_prune(struct idx *x, const char *before, int64_t *removed, struct spoor_error *err)
+{
+    sqlite3_stmt *st = stmt(x, S_JOB_PRUNE);
+    idx_bind_text(st, 1, before);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return idx_db_error(x, err, "cannot prune jobs");
+    *removed = sqlite3_changes(x->db);
     return 0;
 }
 

@@ -114,8 +114,24 @@ void indexer_stats(const struct indexer *ix, struct indexer_stats *out)
     *out = ix->stats;
 }
 
+/* Keeps an hour of empty jobs (they show that ticks run), and every job that indexed
+ * something. */
+static void prune_jobs(struct indexer *ix)
+{
+    char before[32];
+    time_t t = time(NULL) - 3600;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(before, sizeof before, "%Y-%m-%dT%H:%M:%S.000000Z", &tm);
+    int64_t removed;
+    struct spoor_error err;
+    if (idx_jobs_prune(ix->x, before, &removed, &err) != 0)
+        fprintf(stderr, "spoor-server: %s\n", err.message);
+}
+
 static void finish_tick(struct indexer *ix)
 {
+    prune_jobs(ix);
     ix->running = false;
     ix->stats.ticks++;
     int status = ix->status;

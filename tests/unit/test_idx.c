@@ -215,6 +215,46 @@ static void test_steps_across_objects(void **state)
     assert_int_equal(scalar(db, "SELECT num_steps FROM application"), 3);
 }
 
+/* Pruning jobs: empty successful ones before the time go, except each project's newest; jobs
+ * that indexed something, failures and jobs after the time stay. */
+static void test_jobs_pruned(void **state)
+{
+    struct idx *x = *state;
+    int64_t p1, p2, job, removed;
+    char *wm;
+    struct spoor_error err;
+    assert_int_equal(idx_project_ensure(x, "alpha", &p1, &wm, &err), 0);
+    free(wm);
+    assert_int_equal(idx_project_ensure(x, "beta", &p2, &wm, &err), 0);
+    free(wm);
+    /* alpha: empty, 5 records, failure, empty, empty (newest); beta: one empty job */
+    const struct {
+        int64_t project;
+        bool ok;
+        int64_t records;
+    } jobs[] = {{p1, true, 0}, {p1, true, 5}, {p1, false, 0},
+                {p1, true, 0}, {p1, true, 0}, {p2, true, 0}};
+    for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {
+        assert_int_equal(idx_job_start(x, jobs[i].project, &job, &err), 0);
+        assert_int_equal(idx_job_finish(x, job, jobs[i].ok, jobs[i].records, 0, NULL,
+                                        jobs[i].ok ? NULL : "boom", &err),
+                         0);
+    }
+    assert_int_equal(idx_jobs_prune(x, "2000-01-01T00:00:00Z", &removed, &err), 0);
+    assert_int_equal(removed, 0); /* all are newer */
+    assert_int_equal(idx_jobs_prune(x, "9999-01-01T00:00:00Z", &removed, &err), 0);
+    assert_int_equal(removed, 2); /* alpha's first and fourth */
+    char db[300];
+    snprintf(db, sizeof db, "%s/db.sqlite3", dir);
+    assert_int_equal(scalar(db, "SELECT count(*) FROM indexing_job"), 4);
+    assert_int_equal(scalar(db, "SELECT count(*) FROM indexing_job WHERE records_processed = 5"),
+                     1);
+    assert_int_equal(scalar(db, "SELECT count(*) FROM indexing_job WHERE status = 'FAILURE'"), 1);
+    assert_int_equal(scalar(db, "SELECT count(*) FROM indexing_job WHERE records_processed = 0 "
+                                "AND status = 'SUCCESS'"),
+                     2); /* each project's newest */
+}
+
 static void test_failed_batch_leaves_nothing(void **state)
 {
     struct idx *x = *state;
@@ -240,6 +280,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_indexed_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters_jobs_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_steps_across_objects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_jobs_pruned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_batch_leaves_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
