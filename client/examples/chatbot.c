@@ -69,6 +69,8 @@ int main(int argc, char **argv)
         .project = SPOOR_DEMO_CHATBOT_PROJECT,
     };
     int code = example_parse(&ex, argc, argv);
+    if (code < 0 && ex.forked)
+        return example_usage_error(&ex, "--fork-of: only spoor-example-counter forks");
     if (code >= 0)
         return code;
     struct spoor_tracker *t;

@@ -43,7 +43,8 @@ int main(int argc, char **argv)
         return EXAMPLE_EXIT_FAILED;
     struct spoor_error err;
     const char *id = ex.app_id ? ex.app_id : app_id;
-    int rc = spoor_demo_counter_run(t, id, ex.partition_key, (int)n, ex.delay_ms, &err);
+    int rc = spoor_demo_counter_run(t, id, ex.partition_key, ex.forked ? &ex.fork : NULL, (int)n,
+                                    ex.delay_ms, &err);
     if (rc)
         fprintf(stderr, "%s: %s\n", ex.program, err.message);
     code = example_tracker_free(&ex, t);

@@ -31,6 +31,8 @@ static const char options_help[] =
     "  --app-id ID        application id\n"
     "  --partition-key K  partition key (default none)\n"
     "  --delay-ms MS      pause inside every action, so that durations show (default 0)\n"
+    "  --fork-of APP:SEQ  the application forks APP at step SEQ (its parent pointer; same\n"
+    "                     partition key)\n"
     "  --help             this text\n";
 
 static void usage(const struct example *ex, FILE *f)
@@ -61,17 +63,13 @@ static int check_target(const struct example *ex)
 
 int example_parse(struct example *ex, int argc, char **argv)
 {
-    static const struct option longopts[] = {{"bucket", required_argument, 0, 'b'},
-                                             {"store", required_argument, 0, 's'},
-                                             {"local", required_argument, 0, 'l'},
-                                             {"routes", required_argument, 0, 'r'},
-                                             {"spool", required_argument, 0, 'S'},
-                                             {"project", required_argument, 0, 'p'},
-                                             {"app-id", required_argument, 0, 'a'},
-                                             {"partition-key", required_argument, 0, 'k'},
-                                             {"delay-ms", required_argument, 0, 'd'},
-                                             {"help", no_argument, 0, 'h'},
-                                             {0, 0, 0, 0}};
+    static const struct option longopts[] = {
+        {"bucket", required_argument, 0, 'b'},   {"store", required_argument, 0, 's'},
+        {"local", required_argument, 0, 'l'},    {"routes", required_argument, 0, 'r'},
+        {"spool", required_argument, 0, 'S'},    {"project", required_argument, 0, 'p'},
+        {"app-id", required_argument, 0, 'a'},   {"partition-key", required_argument, 0, 'k'},
+        {"delay-ms", required_argument, 0, 'd'}, {"fork-of", required_argument, 0, 'f'},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     int ch;
     char *end;
     while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -106,6 +104,20 @@ int example_parse(struct example *ex, int argc, char **argv)
             if (errno || *end || ex->delay_ms < 0 || ex->delay_ms > 60000)
                 return example_usage_error(ex, "--delay-ms wants 0..60000");
             break;
+        case 'f': {
+            const char *colon = strrchr(optarg, ':');
+            errno = 0;
+            long seq = colon ? strtol(colon + 1, &end, 10) : -1;
+            size_t n = colon ? (size_t)(colon - optarg) : 0;
+            if (!colon || n == 0 || n >= sizeof ex->fork_app || errno || *end || end == colon + 1 ||
+                seq < 0)
+                return example_usage_error(ex, "--fork-of wants APP:SEQ, e.g. count-to-10:4");
+            memcpy(ex->fork_app, optarg, n);
+            ex->fork_app[n] = '\0';
+            ex->forked = true;
+            ex->fork = (struct spoor_pointer){ex->fork_app, NULL, seq, true};
+            break;
+        }
         case 'h':
             usage(ex, stdout);
             printf("\n%s\n\n", ex->about);
@@ -118,6 +130,7 @@ int example_parse(struct example *ex, int argc, char **argv)
     }
     ex->argc = argc - optind;
     ex->argv = argv + optind;
+    ex->fork.partition_key = ex->partition_key;
     return check_target(ex);
 }
 

@@ -10,6 +10,8 @@
 
 #include <spoor/tracker.h>
 
+#include <stdbool.h>
+
 enum { EXAMPLE_EXIT_OK = 0, EXAMPLE_EXIT_FAILED = 1, EXAMPLE_EXIT_USAGE = 2 };
 
 struct example {
@@ -27,6 +29,9 @@ struct example {
     const char *app_id;        /* NULL: the program's default */
     const char *partition_key; /* NULL: none */
     int delay_ms;
+    bool forked;               /* --fork-of APP:SEQ given */
+    struct spoor_pointer fork; /* the application and step it forks from (same partition) */
+    char fork_app[128];
     int argc; /* operands */
     char **argv;
 };

@@ -152,7 +152,8 @@ static int counter_step(struct spoor_app *a, const char *app_id, int64_t seq, co
 }
 
 int spoor_demo_counter_run(struct spoor_tracker *t, const char *app_id, const char *partition_key,
-                           int count_to, int delay_ms, struct spoor_error *err)
+                           const struct spoor_pointer *forked_from, int count_to, int delay_ms,
+                           struct spoor_error *err)
 {
     if (count_to < 1 || count_to > 1000000)
         return spoor_error_set(err, SPOOR_E_INVALID, "count_to %d is not in 1..1000000", count_to);
@@ -160,7 +161,7 @@ int spoor_demo_counter_run(struct spoor_tracker *t, const char *app_id, const ch
     if (!graph)
         return spoor_error_set(err, -ENOMEM, "demo app %s: out of memory", app_id);
     struct spoor_app *a = NULL;
-    int rc = spoor_app_new(t, app_id, partition_key, graph, NULL, NULL, &a, err);
+    int rc = spoor_app_new(t, app_id, partition_key, graph, forked_from, NULL, &a, err);
     free(graph);
     struct counter_state s = {count_to, 0};
     const char *action = "counter"; /* the entrypoint */
@@ -674,8 +675,8 @@ static int seed_counters(struct spoor_tracker *t, const struct spoor_demo_target
 {
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < sizeof demo_counters / sizeof demo_counters[0]; i++) {
-        rc = spoor_demo_counter_run(t, demo_counters[i].app_id, "user_0", demo_counters[i].count_to,
-                                    tg->delay_ms, err);
+        rc = spoor_demo_counter_run(t, demo_counters[i].app_id, "user_0", NULL,
+                                    demo_counters[i].count_to, tg->delay_ms, err);
         if (rc == 0 && progress)
             fprintf(progress, "%s/%s: %d steps\n", SPOOR_DEMO_COUNTER_PROJECT,
                     demo_counters[i].app_id, demo_counters[i].count_to + 1);

@@ -47,7 +47,8 @@ struct spoor_demo_target {
  * application is announced with spoor_app_new (graph: spoor_demo_counter_graph). Returns 0, or
  * the first refused call's code with err saying which. */
 int spoor_demo_counter_run(struct spoor_tracker *t, const char *app_id, const char *partition_key,
-                           int count_to, int delay_ms, struct spoor_error *err);
+                           const struct spoor_pointer *forked_from, int count_to, int delay_ms,
+                           struct spoor_error *err);
 
 /* One exchange: the user's prompt and the model's canned answer (NULL: a stock sentence). */
 struct spoor_demo_turn {

@@ -10,7 +10,7 @@
 // SPOOR_E2E_UI, SPOOR_E2E_PIDFILE.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -248,6 +248,39 @@ uiTest('navigation: projects -> apps -> app -> spawned child -> parent, without 
   await page.waitForURL(/\/project\/demo_chatbot$/);
   await waitRows(page, 'apps-table', 5);
   assert.equal(await marked(page), true);
+});
+
+uiTest('fork: a forked application links to the step it forked from, and the parent lists it', async (page) => {
+  const base = `fork-base-${Date.now()}`;
+  const fork = `${base}-retry`;
+  for (const args of [['--app-id', base, '4'], ['--app-id', fork, '--fork-of', `${base}:2`, '3']]) {
+    const r = spawnSync(env('SPOOR_E2E_COUNTER'), ['--store', env('SPOOR_E2E_STORE'), '--project', 'e2e_fork', ...args], { stdio: 'ignore' });
+    assert.equal(r.status, 0, `spoor-example-counter ${args.join(' ')}`);
+  }
+  let summary;
+  for (let i = 0; i < 200 && !summary?.parent_pointer; i++) {
+    const r = await fetch(`${BASE}/api/v0/e2e_fork/__none__/apps`);
+    if (r.ok) summary = (await r.json()).applications.find((a) => a.app_id === fork);
+    if (!summary?.parent_pointer) await new Promise((res) => setTimeout(res, 100));
+  }
+  assert.deepEqual(summary?.parent_pointer, { type: 'pointer_data', app_id: base, sequence_id: 2, partition_key: null });
+
+  await page.goto('/project/e2e_fork');
+  await waitRows(page, 'apps-table', 2);
+  assert.match(await page.locator(`tr[data-app="${fork}"]`).textContent(), new RegExp(`forked from ${base} @ step 2`));
+  await mark(page);
+  await page.click(`tr[data-app="${fork}"] td:first-child a`);
+  await page.waitForURL(new RegExp(`/project/e2e_fork/__none__/${fork}$`));
+  await waitRows(page, 'steps-table', 4);
+  assert.match(await page.getByTestId('lineage').textContent(), new RegExp(`Forked from\\s*${base}\\s*at step 2`));
+  await page.click('[data-testid="fork-parent-link"]');
+  await page.waitForURL(new RegExp(`/${base}\\?step=2$`));
+  await waitRows(page, 'steps-table', 5);
+  assert.equal(await page.getByTestId('step-detail').getAttribute('data-seq'), '2');
+  const child = page.locator(`[data-testid="children"] a:has-text("${fork}")`);
+  assert.equal(await child.getAttribute('title'), 'forked at step 2');
+  assert.equal(await marked(page), true, 'the UI reloaded the document');
+  await shot(page, 'app-fork');
 });
 
 // ---- application view -----------------------------------------------------------------------------

@@ -521,12 +521,29 @@ static void test_custom_conversation(void **state)
     struct spoor_tracker *t;
     struct spoor_error err;
     assert_int_equal(spoor_tracker_new(&o, &t, &err), 0);
-    assert_int_equal(spoor_demo_counter_run(t, "c", NULL, 0, 0, &err), SPOOR_E_INVALID);
-    assert_int_equal(spoor_demo_counter_run(t, "bad/id", NULL, 2, 0, &err), SPOOR_E_INVALID);
+    assert_int_equal(spoor_demo_counter_run(t, "c", NULL, NULL, 0, 0, &err), SPOOR_E_INVALID);
+    assert_int_equal(spoor_demo_counter_run(t, "bad/id", NULL, NULL, 2, 0, &err), SPOOR_E_INVALID);
+    /* a counter forked from another at step 1: its metadata has the parent pointer, and the
+     * parent's children.jsonl the fork */
+    const struct spoor_pointer from = {"count-base", NULL, 1, true};
+    assert_int_equal(spoor_demo_counter_run(t, "count-base", NULL, NULL, 2, 0, &err), 0);
+    assert_int_equal(spoor_demo_counter_run(t, "count-fork", NULL, &from, 2, 0, &err), 0);
     const struct spoor_demo_turn turns[] = {{"Hello there", NULL}, {"Say something unsafe", NULL}};
     const struct spoor_demo_chat chat = {"chat-x", turns, 2, -1, NULL};
     assert_int_equal(spoor_demo_chat_run(t, &chat, "user_9", NULL, 0, &err), 0);
     assert_int_equal(spoor_tracker_free(t, 10000), 0);
+
+    char *md = local_file(root, "chats", "count-fork", "metadata.json");
+    json_t *m = json_loads(md, 0, NULL);
+    json_t *parent = json_object_get(m, "parent_pointer");
+    assert_string_equal(str_at(parent, "app_id"), "count-base");
+    assert_int_equal(int_at(parent, "sequence_id"), 1);
+    assert_true(json_is_null(json_object_get(m, "spawning_parent_pointer")));
+    json_decref(m);
+    free(md);
+    char *children = local_file(root, "chats", "count-base", "children.jsonl");
+    assert_non_null(strstr(children, "\"event_type\":\"fork\",\"sequence_id\":1"));
+    free(children);
 
     json_t *ev = local_log(root, "chats", "chat-x");
     const char *want[] = {"prompt",   "check_safety", "decide_mode",  "generate_answer",
