@@ -47,47 +47,6 @@ static const struct event_kind kinds[] = {
 /* The outcome of one line: kept, or one of the skip reasons. */
 enum line_verdict { LINE_KEPT, LINE_BAD_UTF8, LINE_BAD_JSON, LINE_UNKNOWN, LINE_MISSING };
 
-/* Length of the UTF-8 sequence starting at s[0..n), or 0 when it is invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4, min = 0x10000;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    unsigned cp = c & (0x3f >> (len - 1));
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
-static bool utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        size_t k = utf8_seq(p + i, n - i);
-        if (k == 0)
-            return false;
-        i += k;
-    }
-    return true;
-}
-
 static bool is_blank(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -164,59 +123,13 @@ static const char *skip_value(const char *p, const char *end)
     return p;
 }
 
-static unsigned hex4(const char *p)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v = v * 16 + (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-    }
-    return v;
-}
-
-/* The (valid) string value at v as a new C string, escapes decoded; NULL if v is not a string.
- * A decoded NUL ends the C string, as jansson's strings end at one in C. */
+/* The (valid) string value at v as a new C string, escapes decoded; NULL if v is not a string. */
 static char *string_dup(struct span v)
 {
     if (!v.p || *v.p != '"')
         return NULL;
-    char *out = xmalloc(v.n), *w = out;
-    const char *p = v.p + 1, *end = v.p + v.n - 1;
-    while (p < end) {
-        if (*p != '\\') {
-            *w++ = *p++;
-            continue;
-        }
-        char e = p[1];
-        p += 2;
-        static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-        if (e != 'u') {
-            *w++ = to[strchr(from, e) - from];
-            continue;
-        }
-        unsigned cp = hex4(p);
-        p += 4;
-        if (cp >= 0xd800 && cp <= 0xdbff) { /* json_check guarantees the low half follows */
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (hex4(p + 2) - 0xdc00);
-            p += 6;
-        }
-        if (cp < 0x80) {
-            *w++ = (char)cp;
-        } else if (cp < 0x800) {
-            *w++ = (char)(0xc0 | cp >> 6);
-            *w++ = (char)(0x80 | (cp & 0x3f));
-        } else if (cp < 0x10000) {
-            *w++ = (char)(0xe0 | cp >> 12);
-            *w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-            *w++ = (char)(0x80 | (cp & 0x3f));
-        } else {
-            *w++ = (char)(0xf0 | cp >> 18);
-            *w++ = (char)(0x80 | ((cp >> 12) & 0x3f));
-            *w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-            *w++ = (char)(0x80 | (cp & 0x3f));
-        }
-    }
-    *w = '\0';
+    char *out = xmalloc(v.n - 1);
+    json_string_decode(v.p + 1, v.n - 2, out);
     return out;
 }
 
@@ -286,10 +199,10 @@ static void members(const char *s, size_t len, const char *const *names, struct 
 /* Classifies line s[0..n) and, when it is kept, fills ev. Returns the verdict. */
 static int line_classify(const char *s, size_t n, struct ingest_event *ev)
 {
-    if (!utf8_valid(s, n))
-        return LINE_BAD_UTF8;
+    /* json_check validates UTF-8 as well: only a line it refuses needs the second look that
+     * tells the two reasons apart */
     if (json_check(s, n, JSON_KIND_OBJECT, NULL, NULL) != 0)
-        return LINE_BAD_JSON;
+        return json_utf8_valid(s, n) ? LINE_BAD_JSON : LINE_BAD_UTF8;
     static const char *const top[] = {"type"};
     struct span type;
     members(s, n, top, &type, 1);

@@ -16,6 +16,8 @@
 
 #include <spoor/error.h>
 
+#include "json.h"
+
 #define NSEG 10
 
 struct seg {
@@ -35,39 +37,11 @@ static bool seg_is(struct seg s, const char *lit)
     return s.n == strlen(lit) && memcmp(s.p, lit, s.n) == 0;
 }
 
-/* Valid UTF-8 without NUL: rejects overlong forms, surrogates and code points past U+10FFFF. */
+/* Valid UTF-8 (json.h's rules: no overlong forms, surrogates or code points past U+10FFFF)
+ * without NUL. */
 static bool utf8_valid(const unsigned char *s, size_t n)
 {
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        if (c == 0)
-            return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t more;
-        unsigned lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF)
-            more = 1;
-        else if (c >= 0xE0 && c <= 0xEF)
-            more = 2, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-        else if (c >= 0xF0 && c <= 0xF4)
-            more = 3, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-        else
-            return false;
-        if (n - i - 1 < more)
-            return false;
-        /* Only the first continuation byte has a narrowed range. */
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return false;
-        for (size_t k = 2; k <= more; k++)
-            if (s[i + k] < 0x80 || s[i + k] > 0xBF)
-                return false;
-        i += more + 1;
-    }
-    return true;
+    return !memchr(s, '\0', n) && json_utf8_valid((const char *)s, n);
 }
 
 bool key_id_valid(const char *s, size_t n)

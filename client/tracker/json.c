@@ -331,7 +331,8 @@ static const unsigned char *check_text(struct ck *c, const unsigned char *p, enu
     const unsigned char *end = c->end;
     uint64_t st[(JSON_MAX_DEPTH + 63) / 64] = {0};
     unsigned depth = 0;
-    bool in_obj = false, strings_only = kind == JSON_KIND_STRING_MAP || kind == JSON_KIND_STRING_ARRAY;
+    bool in_obj = false,
+         strings_only = kind == JSON_KIND_STRING_MAP || kind == JSON_KIND_STRING_ARRAY;
     p = skip_ws(p, end);
     const char *why = p < end ? top_kind_problem(*p, kind) : "expected a value";
     if (why)
@@ -498,6 +499,23 @@ static const unsigned char *decode_escape(const unsigned char *p, uint32_t *cp)
     }
     *cp = 0x10000 + ((u - 0xD800) << 10) + ((uint32_t)hex4(p + 8) - 0xDC00);
     return p + 12;
+}
+
+size_t json_string_decode(const char *lit, size_t len, char *out)
+{
+    const unsigned char *p = (const unsigned char *)lit, *end = p + len;
+    char *w = out;
+    while (p < end) {
+        if (*p != '\\') {
+            *w++ = (char)*p++;
+            continue;
+        }
+        uint32_t cp;
+        p = decode_escape(p, &cp);
+        w += utf8_encode(cp, w);
+    }
+    *w = '\0';
+    return (size_t)(w - out);
 }
 
 /* Writes the body of a string, p..end, in e's style. With json, the bytes are the inside of a

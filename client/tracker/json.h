@@ -53,6 +53,11 @@ int json_reemit(const char *text, size_t len, enum json_style style, struct buf 
  * UTF-8 is SPOOR_E_INVALID. */
 int json_put_string(struct buf *out, const char *s, size_t len, enum json_style style);
 
+/* Decodes the inside of a string literal json_check accepted, lit[0..len) (between its quotes),
+ * into out (room for len + 1 bytes: decoding never grows) as UTF-8 with a NUL after it. Returns
+ * the decoded length; a "\u0000" in it ends the text as a C string. */
+size_t json_string_decode(const char *lit, size_t len, char *out);
+
 /* True when s[0..len) is valid UTF-8 (same rules as json_check). */
 bool json_utf8_valid(const char *s, size_t len);
 
