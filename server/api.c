@@ -650,32 +650,39 @@ static bool authorized(const struct api *a, const struct http_request *rq)
     return diff == 0;
 }
 
+/* Anything outside the API: the UI folder's files (public, also with a token). */
+static void serve_file(struct api *a, const struct http_request *rq, struct http_reply *r)
+{
+    if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0)
+        return api_error(r, 405, "%s %.300s: only GET and HEAD serve files", rq->method, rq->url);
+    if (!a->ui_dir[0])
+        return api_error(r, 404,
+                         "no UI folder is configured: set SPOOR_UI_DIR or --ui-dir "
+                         "(the API is under /api/v0/)");
+    static_serve(a->ui_dir, rq->url, strcmp(rq->method, "HEAD") == 0, r);
+    if (r->status == 200 && etag_matches(http_header(rq, "If-None-Match"), r->etag)) {
+        close(r->fd); /* unchanged since the browser's copy */
+        r->fd = -1;
+        r->status = 304;
+    }
+}
+
 static void dispatch(struct api *a, const struct http_request *rq, struct http_reply *r)
 {
     const char *url = rq->url;
-    bool api = str_has_prefix(url, "/api/");
-    if ((api || !strcmp(url, "/ready") || !strcmp(url, "/metrics")) && !authorized(a, rq)) {
+    bool ready = !strcmp(url, "/ready"), metrics = !strcmp(url, "/metrics");
+    if (!ready && !metrics && !str_has_prefix(url, "/api/"))
+        return serve_file(a, rq, r);
+    if (!authorized(a, rq)) {
         r->www_authenticate = "Bearer";
         return api_error(r, 401,
                          "this server requires a token: send the header "
                          "\"Authorization: Bearer <token>\" with the value of "
                          "SPOOR_AUTH_TOKEN");
     }
-    if (!api && strcmp(url, "/ready") != 0 && strcmp(url, "/metrics") != 0) {
-        if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0)
-            return api_error(r, 405, "%s %.300s: only GET and HEAD serve files", rq->method, url);
-        if (!a->ui_dir[0])
-            return api_error(r, 404,
-                             "no UI folder is configured: set SPOOR_UI_DIR or --ui-dir "
-                             "(the API is under /api/v0/)");
-        static_serve(a->ui_dir, url, strcmp(rq->method, "HEAD") == 0, r);
-        if (r->status == 200 && etag_matches(http_header(rq, "If-None-Match"), r->etag)) {
-            close(r->fd); /* unchanged since the browser's copy */
-            r->fd = -1;
-            r->status = 304;
-        }
+    if ((ready || metrics) && !method_is(rq, "GET", r))
         return;
-    }
+    /* what needs no index */
     if (!strcmp(url, "/api/v0/version")) {
         if (!method_is(rq, "GET", r))
             return;
@@ -692,16 +699,14 @@ static void dispatch(struct api *a, const struct http_request *rq, struct http_r
                                 "{\"indexing\":true,\"snapshotting\":true,\"supports_demos\":"
                                 "false,\"supports_annotations\":true}")
                    : (void)0;
-    if (!method_is(rq, str_has_prefix(url, "/api/v0/") ? rq->method : "GET", r))
-        return;
     if (!a->x) {
-        if (!strcmp(url, "/ready"))
+        if (ready)
             return reply_text(r, 503, "{\"detail\":\"Backend is not ready yet.\"}");
         return api_error(r, 503, "the index is still opening; try again in a moment");
     }
-    if (!strcmp(url, "/ready"))
+    if (ready)
         return reply_text(r, 200, "{\"ready\":true}");
-    if (!strcmp(url, "/metrics"))
+    if (metrics)
         return api_metrics(a, r);
     if (!str_has_prefix(url, "/api/v0/"))
         return api_error(r, 404, "no API route %.300s: the API is under /api/v0/", url);

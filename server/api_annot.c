@@ -26,13 +26,12 @@ static void put_real(struct buf *b, double d)
 {
     char s[48];
     int prec = 1;
-    for (; prec < 17; prec++) {
+    for (;; prec++) { /* 17 significant digits always read back */
         snprintf(s, sizeof s, "%.*e", prec - 1, d);
-        if (strtod(s, NULL) == d)
+        if (prec == 17 || strtod(s, NULL) == d)
             break;
     }
-    snprintf(s, sizeof s, "%.*e", prec - 1, d);
-    int exp = atoi(strchr(s, 'e') + 1);
+    int exp = (int)strtol(strchr(s, 'e') + 1, NULL, 10); /* "%e" always writes the 'e' */
     if (exp < -4 || exp >= 16) {
         snprintf(s, sizeof s, "%.*g", prec, d);
         buf_append_str(b, s);
