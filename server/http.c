@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "uri.h"
 #include "util.h"
 
 struct http_server {
@@ -76,14 +77,6 @@ const char *http_query(const struct http_request *rq, const char *name)
     return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)(c | 0x20);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Percent-decoding of the path and query arguments, in place. "%2F" and "%00" stay encoded: a
  * '/' inside an identifier must not become a path separator, nor a NUL its end. */
 static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
@@ -91,8 +84,9 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
     char *w = s;
     for (const char *r = s; *r; r++) {
         int hi, lo;
-        if (r[0] == '%' && (hi = hex_value(r[1])) >= 0 && (lo = hex_value(r[2])) >= 0 &&
-            hi * 16 + lo != '/' && hi * 16 + lo != 0) {
+        if (r[0] == '%' && (hi = uri_hex_value((unsigned char)r[1])) >= 0 &&
+            (lo = uri_hex_value((unsigned char)r[2])) >= 0 && hi * 16 + lo != '/' &&
+            hi * 16 + lo != 0) {
             *w++ = (char)(hi * 16 + lo);
             r += 2;
         } else {

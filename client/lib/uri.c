@@ -5,7 +5,7 @@
 
 #include <spoor/error.h>
 
-static int hexval(unsigned char c)
+int uri_hex_value(unsigned char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -47,8 +47,8 @@ int uri_decode(struct buf *out, const char *s, size_t n, bool plus_as_space)
         if (c == '%') {
             if (i + 2 >= n)
                 return SPOOR_E_PARSE;
-            int hi = hexval((unsigned char)s[i + 1]);
-            int lo = hexval((unsigned char)s[i + 2]);
+            int hi = uri_hex_value((unsigned char)s[i + 1]);
+            int lo = uri_hex_value((unsigned char)s[i + 2]);
             if (hi < 0 || lo < 0)
                 return SPOOR_E_PARSE;
             c = (unsigned char)(hi * 16 + lo);

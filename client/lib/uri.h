@@ -19,6 +19,8 @@ int uri_encode(struct buf *out, const char *s, size_t n, bool keep_slash);
  * SPOOR_E_PARSE; '+' becomes a space only when plus_as_space. A decoded NUL byte is
  * SPOOR_E_PARSE as well (keys and values are C strings in spoor). */
 int uri_decode(struct buf *out, const char *s, size_t n, bool plus_as_space);
+/* The value of hex digit c (either case), or -1. */
+int uri_hex_value(unsigned char c);
 /* True for the bytes that are never encoded. */
 bool uri_is_unreserved(unsigned char c);
 

@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "support/escapes.h"
 #include "support/files.h"
 #include <dirent.h>
 
@@ -33,49 +34,15 @@
 #define DATA SPOOR_TEST_DATA "/events"
 #define PREFIX "prefix|"
 
-/* ---- files and escapes (as in test_json.c) -------------------------------------------- */
+/* ---- files and escapes ------------------------------------------------------------ */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes s (%XX, %%, %*N<S>) into a new NUL-terminated string; NULL if malformed. */
+/* Decodes s[0..n) (support/escapes.h) into a new NUL-terminated string; NULL if malformed. */
 static char *decode(const char *s, size_t n)
 {
     struct buf out;
     buf_init(&out, 1 << 20);
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '%') {
-            buf_append_byte(&out, s[i]);
-        } else if (i + 1 < n && s[i + 1] == '%') {
-            buf_append_byte(&out, '%');
-            i++;
-        } else if (i + 1 < n && s[i + 1] == '*') {
-            char *end;
-            unsigned long times = strtoul(s + i + 2, &end, 10);
-            const char *close = memchr(end, '>', n - (size_t)(end - s));
-            if (*end != '<' || !close)
-                goto bad;
-            for (unsigned long k = 0; k < times; k++)
-                buf_append(&out, end + 1, (size_t)(close - end - 1));
-            i = (size_t)(close - s);
-        } else {
-            int hi = i + 2 < n ? hexval(s[i + 1]) : -1, lo = hi >= 0 ? hexval(s[i + 2]) : -1;
-            if (lo < 0)
-                goto bad;
-            buf_append_byte(&out, (char)(hi * 16 + lo));
-            i += 2;
-        }
-    }
-    return buf_take(&out, NULL);
-bad:
+    if (test_unescape(s, n, &out))
+        return buf_take(&out, NULL);
     buf_cleanup(&out);
     return NULL;
 }
@@ -176,7 +143,8 @@ static bool parse_random(const char *hex, unsigned char out[16])
     if (!hex || strlen(hex) != 32)
         return false;
     for (int i = 0; i < 16; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        int hi = uri_hex_value((unsigned char)hex[2 * i]),
+            lo = uri_hex_value((unsigned char)hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         out[i] = (unsigned char)(hi * 16 + lo);

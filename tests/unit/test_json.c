@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "support/escapes.h"
 #include "support/files.h"
 
 #include <spoor/error.h>
@@ -32,46 +33,6 @@
 
 /* ---- files and the text escapes ------------------------------------------------------- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes s[0..n) (%XX, %%, %*N<S>) into out; false on a malformed escape. */
-static bool decode(const char *s, size_t n, struct buf *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '%') {
-            assert_int_equal(buf_append_byte(out, s[i]), 0);
-        } else if (i + 1 < n && s[i + 1] == '%') {
-            assert_int_equal(buf_append_byte(out, '%'), 0);
-            i++;
-        } else if (i + 1 < n && s[i + 1] == '*') {
-            char *end;
-            unsigned long times = strtoul(s + i + 2, &end, 10);
-            const char *close = memchr(end, '>', n - (size_t)(end - s));
-            if (*end != '<' || !close)
-                return false;
-            for (unsigned long k = 0; k < times; k++)
-                assert_int_equal(buf_append(out, end + 1, (size_t)(close - end - 1)), 0);
-            i = (size_t)(close - s);
-        } else {
-            int hi = i + 2 < n ? hexval(s[i + 1]) : -1, lo = hi >= 0 ? hexval(s[i + 2]) : -1;
-            if (lo < 0)
-                return false;
-            assert_int_equal(buf_append_byte(out, (char)(hi * 16 + lo)), 0);
-            i += 2;
-        }
-    }
-    return true;
-}
-
 /* The |TEXT| of line (between its first and last '|'), decoded into out; *rest after it. */
 static bool take_text(const char *line, struct buf *out, const char **rest)
 {
@@ -81,7 +42,7 @@ static bool take_text(const char *line, struct buf *out, const char **rest)
     buf_reset(out);
     if (rest)
         *rest = b + 1;
-    return decode(a + 1, (size_t)(b - a - 1), out);
+    return test_unescape(a + 1, (size_t)(b - a - 1), out);
 }
 
 /* Printable rendering of bytes for failure messages (static buffer). */

@@ -20,27 +20,19 @@
 #include <spoor/error.h>
 
 #include "keys.h"
+#include "uri.h"
 
 #define CASES SPOOR_TEST_DATA "/keys/cases.txt"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
 
 /* Decodes %XX escapes of s[0..n) into out (at least n+1 bytes); returns the decoded length. */
 static size_t unescape(const char *s, size_t n, char *out)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        if (s[i] == '%' && i + 2 < n && uri_hex_value((unsigned char)s[i + 1]) >= 0 &&
+            uri_hex_value((unsigned char)s[i + 2]) >= 0) {
+            out[o++] = (char)(uri_hex_value((unsigned char)s[i + 1]) * 16 +
+                              uri_hex_value((unsigned char)s[i + 2]));
             i += 2;
         } else {
             out[o++] = s[i];
